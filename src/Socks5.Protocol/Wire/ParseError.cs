@@ -1,0 +1,51 @@
+namespace Socks5.Protocol.Wire;
+
+/// <summary>
+/// Why a parser returned <see cref="System.Buffers.OperationStatus.InvalidData"/>: the field and the rule it broke.
+/// An engine maps it to the SOCKS reply it owes the peer (see <see cref="ParseErrorExtensions.ToReplyCode"/>).
+/// </summary>
+public enum ParseError : byte
+{
+    /// <summary>No error: the parse was <c>Done</c> or needs more data.</summary>
+    None = 0,
+
+    /// <summary>VER is not the one the message requires (5 for SOCKS5 messages, 1 for RFC 1929 and RFC 1961 sub-negotiation).</summary>
+    UnsupportedVersion,
+
+    /// <summary>NMETHODS is 0 in a greeting: the RFC allows 1 to 255.</summary>
+    NoMethods,
+
+    /// <summary>A reserved field (RSV in a request or reply, the two RSV bytes of a UDP header) is not zero.</summary>
+    NonZeroReserved,
+
+    /// <summary>ATYP is not X'01', X'03' or X'04'.</summary>
+    UnknownAddressType,
+
+    /// <summary>A domain name's length byte is 0: the name must have 1 to 255 bytes.</summary>
+    EmptyDomainName,
+
+    /// <summary>ULEN is 0 in an RFC 1929 request: the user name must have 1 to 255 bytes.</summary>
+    EmptyUserName,
+
+    /// <summary>PLEN is 0 in an RFC 1929 request: the password must have 1 to 255 bytes.</summary>
+    EmptyPassword,
+
+    /// <summary>MTYP of an RFC 1961 message is not X'01', X'02', X'03' or X'FF'.</summary>
+    UnknownGssapiMessageType,
+
+    /// <summary>LEN of an RFC 1961 message is larger than the limit the caller set.</summary>
+    GssapiTokenTooLong,
+}
+
+/// <summary>Helpers for <see cref="ParseError"/>.</summary>
+public static class ParseErrorExtensions
+{
+    /// <summary>
+    /// The reply a server owes a client whose request failed to parse with <paramref name="error"/>:
+    /// X'08' for an unknown address type, X'01' (general failure) for anything else.
+    /// </summary>
+    /// <param name="error">The error a request parser reported.</param>
+    /// <returns>The reply code to send before closing.</returns>
+    public static ReplyCode ToReplyCode(this ParseError error) =>
+        error == ParseError.UnknownAddressType ? ReplyCode.AddressTypeNotSupported : ReplyCode.GeneralFailure;
+}

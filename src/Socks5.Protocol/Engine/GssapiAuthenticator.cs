@@ -1,0 +1,153 @@
+using System;
+using System.Buffers;
+using Socks5.Protocol.Internal;
+using Socks5.Protocol.Wire;
+
+namespace Socks5.Protocol.Engine;
+
+/// <summary>
+/// The RFC 1961 message flow shared by both roles: context establishment with X'01' messages, then protection-level
+/// negotiation with X'02' messages; an X'FF' abort from either side ends it. The security work is the host's
+/// <see cref="IGssapiSecurityContext"/>.
+/// </summary>
+/// <remarks>
+/// This covers the sub-negotiation. Per-message protection of the tunnel afterwards (X'03' encapsulation, RFC 1961 §5) is
+/// not applied by the library's relay: hosts that negotiate integrity or confidentiality wrap the tunnel themselves with
+/// <see cref="GssapiMessage"/>.
+/// </remarks>
+public abstract class GssapiAuthenticator
+{
+    private readonly IGssapiSecurityContext _context;
+    private readonly int _maxTokenLength;
+    private readonly GrowableBufferWriter _token = new();
+    private bool _negotiatingProtection;
+
+    private protected GssapiAuthenticator(IGssapiSecurityContext context, int maxTokenLength)
+    {
+        _context = context ?? throw new ArgumentNullException(nameof(context));
+        if (maxTokenLength is < 0 or > GssapiMessage.MaxTokenLength)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(maxTokenLength), "A token limit is 0 to 65,535 bytes.");
+        }
+
+        _maxTokenLength = maxTokenLength;
+    }
+
+    /// <summary>The METHOD: <see cref="AuthenticationMethod.Gssapi"/>.</summary>
+    public AuthenticationMethod Method => AuthenticationMethod.Gssapi;
+
+    /// <summary>Set when the peer's message was malformed or too long.</summary>
+    public ParseError ParseError { get; private set; }
+
+    /// <summary>True when the peer sent an abort message.</summary>
+    public bool AbortedByPeer { get; private set; }
+
+    /// <summary>The context's first step (the client's initial token). Only the client starts.</summary>
+    private protected AuthenticationStatus Begin(IBufferWriter<byte> output) =>
+        Step(GssapiMessageType.Authentication, ReadOnlySpan<byte>.Empty, output, isServer: false);
+
+    /// <summary>Handles one message from the peer.</summary>
+    private protected AuthenticationStatus ProcessMessage(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed, bool isServer)
+    {
+        OperationStatus status = GssapiMessage.TryParse(input, _maxTokenLength, out GssapiMessage message, out bytesConsumed, out ParseError error);
+        if (status == OperationStatus.NeedMoreData)
+        {
+            return AuthenticationStatus.NeedMoreData;
+        }
+
+        if (status == OperationStatus.InvalidData)
+        {
+            ParseError = error;
+            return Abort(output);
+        }
+
+        if (message.MessageType == GssapiMessageType.Abort)
+        {
+            AbortedByPeer = true;
+            return AuthenticationStatus.Failed;
+        }
+
+        GssapiMessageType expected = _negotiatingProtection ? GssapiMessageType.ProtectionLevelNegotiation : GssapiMessageType.Authentication;
+        if (message.MessageType != expected)
+        {
+            return Abort(output);
+        }
+
+        return Step(expected, message.Token, output, isServer);
+    }
+
+    private AuthenticationStatus Step(GssapiMessageType type, ReadOnlySpan<byte> token, IBufferWriter<byte> output, bool isServer)
+    {
+        _token.Clear();
+        GssapiContextStatus result = type == GssapiMessageType.Authentication
+            ? _context.EstablishContext(token, _token)
+            : _context.NegotiateProtection(token, _token);
+        if (result == GssapiContextStatus.Failed || _token.WrittenSpan.Length > GssapiMessage.MaxTokenLength)
+        {
+            return Abort(output);
+        }
+
+        // A server answers every client message, even with an empty token, so the client always knows where it stands.
+        if (isServer || _token.WrittenSpan.Length > 0)
+        {
+            GssapiMessage.Write(output, type, _token.WrittenSpan);
+        }
+
+        if (result == GssapiContextStatus.ContinueNeeded)
+        {
+            return AuthenticationStatus.NeedMoreData;
+        }
+
+        if (type == GssapiMessageType.ProtectionLevelNegotiation)
+        {
+            return AuthenticationStatus.Succeeded;
+        }
+
+        // The context is established: protection-level negotiation comes next, opened by the client.
+        _negotiatingProtection = true;
+        return isServer
+            ? AuthenticationStatus.NeedMoreData
+            : Step(GssapiMessageType.ProtectionLevelNegotiation, ReadOnlySpan<byte>.Empty, output, isServer: false);
+    }
+
+    private static AuthenticationStatus Abort(IBufferWriter<byte> output)
+    {
+        GssapiMessage.Write(output, GssapiMessageType.Abort, ReadOnlySpan<byte>.Empty);
+        return AuthenticationStatus.Failed;
+    }
+}
+
+/// <summary>The client side of RFC 1961 GSSAPI authentication, framing the tokens of a host-supplied context.</summary>
+public sealed class GssapiClientAuthenticator : GssapiAuthenticator, ISocks5ClientAuthenticator
+{
+    /// <summary>Creates the client side for one connection.</summary>
+    /// <param name="context">The connection's security context.</param>
+    /// <param name="maxTokenLength">The largest token accepted from the server.</param>
+    public GssapiClientAuthenticator(IGssapiSecurityContext context, int maxTokenLength = GssapiMessage.MaxTokenLength)
+        : base(context, maxTokenLength)
+    {
+    }
+
+    /// <inheritdoc/>
+    public AuthenticationStatus Start(IBufferWriter<byte> output) => Begin(output);
+
+    /// <inheritdoc/>
+    public AuthenticationStatus Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed) =>
+        ProcessMessage(input, output, out bytesConsumed, isServer: false);
+}
+
+/// <summary>The server side of RFC 1961 GSSAPI authentication, framing the tokens of a host-supplied context.</summary>
+public sealed class GssapiServerAuthenticator : GssapiAuthenticator, ISocks5ServerAuthenticator
+{
+    /// <summary>Creates the server side for one connection.</summary>
+    /// <param name="context">The connection's security context.</param>
+    /// <param name="maxTokenLength">The largest token accepted from the client; a larger LEN aborts at once.</param>
+    public GssapiServerAuthenticator(IGssapiSecurityContext context, int maxTokenLength = GssapiMessage.MaxTokenLength)
+        : base(context, maxTokenLength)
+    {
+    }
+
+    /// <inheritdoc/>
+    public AuthenticationStatus Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed) =>
+        ProcessMessage(input, output, out bytesConsumed, isServer: true);
+}

@@ -1,0 +1,305 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using Socks5.Protocol.Internal;
+using Socks5.Protocol.Wire;
+
+namespace Socks5.Protocol.Engine;
+
+/// <summary>
+/// The client side of the SOCKS5 handshake as a sans-IO state machine: it writes the greeting, reacts to the method the
+/// server selects (running that method's sub-negotiation), writes the request, and reports the reply.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Call <see cref="Start"/> once and send what it wrote. Then call <see cref="Process"/> with every byte received and not
+/// yet consumed, send what it wrote, keep the bytes past <c>bytesConsumed</c>, and act on the <see cref="ClientEvent"/>.
+/// After <see cref="ClientEvent.Established"/> the bytes not consumed are the first tunnel bytes from the server: they
+/// are never touched.
+/// </para>
+/// <para>
+/// A server that selects a method that was not offered, or sends a malformed reply, gives <see cref="ClientEvent.MustClose"/>
+/// with <see cref="Failure"/> saying why; a failure reply gives <see cref="HandshakeFailure.RequestRejected"/> with the raw
+/// <see cref="ReplyCode"/>. Calls out of order throw <see cref="InvalidOperationException"/>.
+/// </para>
+/// </remarks>
+public sealed class Socks5ClientEngine
+{
+    private readonly IReadOnlyList<ISocks5ClientAuthenticator> _authenticators;
+    private readonly bool _offerNoAuthentication;
+    private readonly Command _command;
+
+    // The destination and the two possible replies, kept in buffers the engine owns (allocated once per engine).
+    private readonly byte[] _destination = new byte[Socks5EndPoint.MaxEncodedLength];
+    private readonly byte[] _firstReply = new byte[Socks5Reply.MaxLength];
+    private readonly byte[] _finalReply = new byte[Socks5Reply.MaxLength];
+    private int _firstReplyLength;
+    private int _finalReplyLength;
+    private ISocks5ClientAuthenticator? _authenticator;
+
+    /// <summary>Creates an engine for one handshake.</summary>
+    /// <param name="command">CMD: CONNECT, BIND, UDP ASSOCIATE or an extension's byte.</param>
+    /// <param name="destination">DST.ADDR and DST.PORT (copied: the caller's buffer may be reused at once).</param>
+    /// <param name="authenticators">
+    /// Methods to offer besides "no authentication", in order, each with its per-connection state (credentials, a GSSAPI
+    /// context). Null or empty offers no authentication only.
+    /// </param>
+    /// <param name="offerNoAuthentication">Whether to offer X'00' (first) as well.</param>
+    /// <exception cref="ArgumentException">The destination is a <c>default</c> value, nothing would be offered, or more than 255 methods would be.</exception>
+    public Socks5ClientEngine(Command command, Socks5EndPoint destination, IReadOnlyList<ISocks5ClientAuthenticator>? authenticators = null, bool offerNoAuthentication = true)
+    {
+        destination.TryWrite(_destination, out _);
+        _command = command;
+        _authenticators = authenticators ?? Array.Empty<ISocks5ClientAuthenticator>();
+        _offerNoAuthentication = offerNoAuthentication;
+        int count = _authenticators.Count + (offerNoAuthentication ? 1 : 0);
+        if (count is 0 or > 255)
+        {
+            ThrowHelper.ThrowArgument($"A greeting offers 1 to 255 methods, not {count}.", nameof(authenticators));
+        }
+    }
+
+    /// <summary>Where the handshake stands.</summary>
+    public ClientEngineState State { get; private set; }
+
+    /// <summary>The method the server selected; <see cref="AuthenticationMethod.NoAcceptableMethods"/> until then.</summary>
+    public AuthenticationMethod SelectedMethod { get; private set; } = AuthenticationMethod.NoAcceptableMethods;
+
+    /// <summary>The authenticator of the selected method, if it is not X'00'.</summary>
+    public ISocks5ClientAuthenticator? Authenticator => _authenticator;
+
+    /// <summary>Why the engine is closed; <see cref="HandshakeFailure.None"/> otherwise.</summary>
+    public HandshakeFailure Failure { get; private set; }
+
+    /// <summary>With <see cref="HandshakeFailure.MalformedMessage"/>: which field of the server's message broke which rule.</summary>
+    public ParseError ParseError { get; private set; }
+
+    /// <summary>REP of the last reply, kept raw; <see cref="ReplyCode.Succeeded"/> before any reply.</summary>
+    public ReplyCode ReplyCode { get; private set; }
+
+    /// <summary>The command this engine requests.</summary>
+    public Command Command => _command;
+
+    /// <summary>The destination this engine requests.</summary>
+    public Socks5EndPoint Destination
+    {
+        get
+        {
+            Socks5EndPoint.TryParse(_destination, out Socks5EndPoint destination, out _, out _);
+            return destination;
+        }
+    }
+
+    /// <summary>BND.ADDR and BND.PORT of BIND's first reply: where the proxy listens for the peer.</summary>
+    /// <exception cref="InvalidOperationException">No first BIND reply has arrived.</exception>
+    public Socks5EndPoint BindAddress => GetReplyAddress(_firstReply, _firstReplyLength);
+
+    /// <summary>
+    /// BND.ADDR and BND.PORT of the final reply: the proxy's outgoing address (CONNECT), the peer's address (BIND), or the
+    /// relay's address (UDP ASSOCIATE). Also set for a failure reply.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No final reply has arrived.</exception>
+    public Socks5EndPoint BoundAddress => GetReplyAddress(_finalReply, _finalReplyLength);
+
+    /// <summary>Writes the greeting.</summary>
+    /// <param name="output">Where to write it.</param>
+    /// <returns><see cref="ClientEvent.NeedMoreData"/>.</returns>
+    /// <exception cref="InvalidOperationException">The engine was started already.</exception>
+    public ClientEvent Start(IBufferWriter<byte> output)
+    {
+        if (State != ClientEngineState.NotStarted)
+        {
+            ThrowHelper.ThrowInvalidOperation("The handshake was started already.");
+        }
+
+        int count = _authenticators.Count + (_offerNoAuthentication ? 1 : 0);
+        Span<byte> greeting = BufferWriterHelper.GetSpan(output, 2 + count);
+        greeting[0] = Socks5Greeting.Version;
+        greeting[1] = (byte)count;
+        int offset = 2;
+        if (_offerNoAuthentication)
+        {
+            greeting[offset++] = (byte)AuthenticationMethod.NoAuthenticationRequired;
+        }
+
+        for (int i = 0; i < _authenticators.Count; i++)
+        {
+            greeting[offset++] = (byte)_authenticators[i].Method;
+        }
+
+        output.Advance(offset);
+        State = ClientEngineState.AwaitingMethodSelection;
+        return ClientEvent.NeedMoreData;
+    }
+
+    /// <summary>Takes the bytes received and not yet consumed, handles every complete message, and writes what to send.</summary>
+    /// <param name="input">The unconsumed bytes, oldest first.</param>
+    /// <param name="output">Where to write the bytes to send.</param>
+    /// <param name="bytesConsumed">How many bytes of <paramref name="input"/> were used; the caller keeps the rest.</param>
+    /// <returns>What happened.</returns>
+    /// <exception cref="InvalidOperationException">The engine was not started, or the handshake is over.</exception>
+    public ClientEvent Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed)
+    {
+        if (output is null)
+        {
+            throw new ArgumentNullException(nameof(output));
+        }
+
+        bytesConsumed = 0;
+        while (true)
+        {
+            ReadOnlySpan<byte> rest = input.Slice(bytesConsumed);
+            OperationStatus status;
+            int used;
+            ParseError error;
+            switch (State)
+            {
+                case ClientEngineState.AwaitingMethodSelection:
+                    status = Socks5MethodSelection.TryParse(rest, out Socks5MethodSelection selection, out used, out error);
+                    if (status == OperationStatus.NeedMoreData)
+                    {
+                        return ClientEvent.NeedMoreData;
+                    }
+
+                    if (status == OperationStatus.InvalidData)
+                    {
+                        return Fail(HandshakeFailure.MalformedMessage, error);
+                    }
+
+                    bytesConsumed += used;
+                    SelectedMethod = selection.Method;
+                    if (StartMethod(selection.Method, output) is ClientEvent selectEvent)
+                    {
+                        return selectEvent;
+                    }
+
+                    break;
+
+                case ClientEngineState.Authenticating:
+                    AuthenticationStatus auth = _authenticator!.Process(rest, output, out used);
+                    if ((uint)used > (uint)rest.Length)
+                    {
+                        ThrowHelper.ThrowInvalidOperation("The authenticator consumed more bytes than it was given.");
+                    }
+
+                    bytesConsumed += used;
+                    if (auth == AuthenticationStatus.NeedMoreData)
+                    {
+                        return ClientEvent.NeedMoreData;
+                    }
+
+                    if (AfterAuthentication(auth, output) is ClientEvent authEvent)
+                    {
+                        return authEvent;
+                    }
+
+                    break;
+
+                case ClientEngineState.AwaitingReply:
+                case ClientEngineState.AwaitingSecondReply:
+                    status = Socks5Reply.TryParse(rest, out Socks5Reply reply, out used, out error);
+                    if (status == OperationStatus.NeedMoreData)
+                    {
+                        return ClientEvent.NeedMoreData;
+                    }
+
+                    if (status == OperationStatus.InvalidData)
+                    {
+                        return Fail(HandshakeFailure.MalformedMessage, error);
+                    }
+
+                    bytesConsumed += used;
+                    ReplyCode = reply.ReplyCode;
+                    bool first = State == ClientEngineState.AwaitingReply && _command == Command.Bind && reply.ReplyCode == ReplyCode.Succeeded;
+                    if (first)
+                    {
+                        rest.Slice(0, used).CopyTo(_firstReply);
+                        _firstReplyLength = used;
+                        State = ClientEngineState.AwaitingSecondReply;
+                        return ClientEvent.FirstReplyReceived;
+                    }
+
+                    rest.Slice(0, used).CopyTo(_finalReply);
+                    _finalReplyLength = used;
+                    if (reply.ReplyCode != ReplyCode.Succeeded)
+                    {
+                        return Fail(HandshakeFailure.RequestRejected, ParseError.None);
+                    }
+
+                    State = ClientEngineState.Established;
+                    return ClientEvent.Established;
+
+                default:
+                    ThrowHelper.ThrowInvalidOperation(State switch
+                    {
+                        ClientEngineState.NotStarted => "Call Start first: it writes the greeting.",
+                        ClientEngineState.Established => "The handshake is over: the bytes belong to the tunnel.",
+                        _ => "The handshake failed: the connection must close.",
+                    });
+                    return default;
+            }
+        }
+    }
+
+    private ClientEvent? StartMethod(AuthenticationMethod method, IBufferWriter<byte> output)
+    {
+        if (method == AuthenticationMethod.NoAcceptableMethods)
+        {
+            return Fail(HandshakeFailure.NoAcceptableMethod, ParseError.None);
+        }
+
+        if (method == AuthenticationMethod.NoAuthenticationRequired && _offerNoAuthentication)
+        {
+            return AfterAuthentication(AuthenticationStatus.Succeeded, output);
+        }
+
+        for (int i = 0; i < _authenticators.Count; i++)
+        {
+            if (_authenticators[i].Method == method)
+            {
+                _authenticator = _authenticators[i];
+                State = ClientEngineState.Authenticating;
+                return AfterAuthentication(_authenticator.Start(output), output);
+            }
+        }
+
+        return Fail(HandshakeFailure.UnexpectedMethod, ParseError.None);
+    }
+
+    // After a sub-negotiation step: wait, fail, or send the request. Returns null to keep processing input.
+    private ClientEvent? AfterAuthentication(AuthenticationStatus status, IBufferWriter<byte> output)
+    {
+        switch (status)
+        {
+            case AuthenticationStatus.NeedMoreData:
+                // Offer the rest of the input to the method (it is usually empty: the server waits for the client).
+                State = ClientEngineState.Authenticating;
+                return null;
+            case AuthenticationStatus.Failed:
+                return Fail(HandshakeFailure.AuthenticationFailed, ParseError.None);
+            default:
+                Socks5Request.Write(output, _command, Destination);
+                State = ClientEngineState.AwaitingReply;
+                return null;
+        }
+    }
+
+    private Socks5EndPoint GetReplyAddress(byte[] reply, int length)
+    {
+        if (length == 0)
+        {
+            ThrowHelper.ThrowInvalidOperation("That reply has not arrived.");
+        }
+
+        Socks5Reply.TryParse(reply.AsSpan(0, length), out Socks5Reply parsed, out _, out _);
+        return parsed.BoundAddress;
+    }
+
+    private ClientEvent Fail(HandshakeFailure failure, ParseError error)
+    {
+        Failure = failure;
+        ParseError = error;
+        State = ClientEngineState.Closed;
+        return ClientEvent.MustClose;
+    }
+}

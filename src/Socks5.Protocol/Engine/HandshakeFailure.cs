@@ -23,4 +23,10 @@ public enum HandshakeFailure
 
     /// <summary>The request was refused with a non-zero reply code (see the engine's <c>ReplyCode</c>).</summary>
     RequestRejected,
+
+    /// <summary>The peer closed the connection before the handshake ended (set by the pipeline adapters).</summary>
+    ConnectionClosed,
+
+    /// <summary>The peer sent more than the largest message allowed at that stage without completing it (set by the pipeline adapters).</summary>
+    MessageTooLong,
 }

@@ -1,0 +1,33 @@
+using System;
+using System.Buffers;
+
+namespace Socks5.Protocol.Pipelines;
+
+/// <summary>
+/// Hands the start of a <see cref="ReadOnlySequence{T}"/> to an engine as one span: the first segment when it holds
+/// everything, otherwise a pooled copy of at most one message's worth of bytes (the engines never need more).
+/// </summary>
+internal static class EngineInput
+{
+    public delegate TEvent Step<TEvent>(ReadOnlySpan<byte> input, out int bytesConsumed);
+
+    public static TEvent Run<TEvent>(in ReadOnlySequence<byte> buffer, int maxMessageLength, Step<TEvent> step, out int bytesConsumed)
+    {
+        if (buffer.IsSingleSegment)
+        {
+            return step(buffer.First.Span, out bytesConsumed);
+        }
+
+        int length = (int)Math.Min(buffer.Length, Math.Max(maxMessageLength, buffer.First.Length));
+        byte[] rented = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            buffer.Slice(0, length).CopyTo(rented);
+            return step(rented.AsSpan(0, length), out bytesConsumed);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+}

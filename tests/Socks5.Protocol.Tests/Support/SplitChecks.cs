@@ -29,6 +29,16 @@ public static class SplitChecks
         }
     }
 
+    /// <summary>A truncated message (no guard bytes: they would complete it): NeedMoreData for the span and every split.</summary>
+    public static void AssertNeedsMoreDataForEverySplit(WireParser parser, byte[] truncated)
+    {
+        Assert.Equal(ParseOutcome.NeedMoreData, parser.Parse(truncated));
+        foreach (ReadOnlySequence<byte> sequence in Segments.AllSplits(truncated))
+        {
+            Assert.Equal(ParseOutcome.NeedMoreData, parser.Parse(sequence));
+        }
+    }
+
     /// <summary>
     /// A complete message: Done, consuming exactly its bytes (never the guard), with the fields a span parse of
     /// the bare message gives, for every split.

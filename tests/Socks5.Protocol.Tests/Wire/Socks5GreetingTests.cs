@@ -63,15 +63,8 @@ public class Socks5GreetingTests
     [InlineData("05")]
     [InlineData("05 01")]
     [InlineData("05 03 00 01")]
-    public void Truncated_greeting_needs_more_data_and_consumes_nothing(string hex)
-    {
-        byte[] bytes = Hex.Parse(hex);
-        Assert.Equal(ParseOutcome.NeedMoreData, WireParser.Greeting.Parse(bytes));
-        foreach (ReadOnlySequence<byte> sequence in Segments.AllSplits(bytes))
-        {
-            Assert.Equal(ParseOutcome.NeedMoreData, WireParser.Greeting.Parse(sequence));
-        }
-    }
+    public void Truncated_greeting_needs_more_data_and_consumes_nothing(string hex) =>
+        SplitChecks.AssertNeedsMoreDataForEverySplit(WireParser.Greeting, Hex.Parse(hex));
 
     [Theory]
     [InlineData(0)]

@@ -26,6 +26,17 @@ public static class AddressVectors
         { "03 ff " + LongestNameHex + " 00 50", AddressType.DomainName, LongestNameHex, 80 },
     };
 
+    /// <summary>The endpoint has this ATYP, ADDR (hex) and port, and its derived properties agree.</summary>
+    public static void AssertEndPoint(Socks5EndPoint endPoint, AddressType type, string addressHex, int port)
+    {
+        byte[] address = Hex.Parse(addressHex);
+        Assert.Equal(type, endPoint.AddressType);
+        Assert.Equal(Hex.Format(address), Hex.Format(endPoint.Address));
+        Assert.Equal(port, endPoint.Port);
+        Assert.Equal(1 + (type == AddressType.DomainName ? 1 : 0) + address.Length + 2, endPoint.EncodedLength);
+        Assert.True(endPoint.ContentEquals(new Socks5EndPoint(type, address, (ushort)port)));
+    }
+
     /// <summary>Any valid address built from arbitrary bytes: <paramref name="kind"/> picks the type, <paramref name="seed"/> fills it.</summary>
     public static (AddressType Type, byte[] Address) Build(byte kind, byte[]? seed)
     {

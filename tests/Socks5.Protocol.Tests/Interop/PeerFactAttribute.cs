@@ -30,6 +30,9 @@ public static class Peers
 {
     private static readonly string[] ExtraDirectories = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
 
+    /// <summary>Peers whose fixtures only work as root.</summary>
+    private static readonly string[] NeedRoot = ["danted", "sshd", "unshare"];
+
     /// <summary>
     /// The full path of <paramref name="executable"/> on PATH (plus the sbin folders), or null. A path (with a '/')
     /// is checked as it is, which also covers a library's module folder (/usr/share/nodejs/socks).
@@ -60,7 +63,10 @@ public static class Peers
         string[] missing = needs.Where(n => Find(n.Executable) is null).Select(n => n.Executable).ToArray();
         if (missing.Length == 0)
         {
-            return null;
+            string? needsRoot = needs.Select(n => n.Executable).FirstOrDefault(NeedRoot.Contains);
+            return needsRoot is null || Environment.IsPrivilegedProcess
+                ? null
+                : $"{needsRoot} needs root here (danted's username method reads /etc/shadow, sshd its privilege separation, unshare -n a new namespace): run the tests as root";
         }
 
         string packages = string.Join(' ', needs.Where(n => missing.Contains(n.Executable)).Select(n => n.Package).Distinct());

@@ -275,7 +275,7 @@ internal sealed class Socks5ServerConnection
 
     private async Task RelayAsync(IDuplexPipe target, CancellationToken cancellationToken)
     {
-        RelayResult result = await Socks5Relay.RunAsync(_client, target, cancellationToken).ConfigureAwait(false);
+        RelayResult result = await Socks5Relay.RunAsync(_client, target, _options.IdleTimeout, cancellationToken).ConfigureAwait(false);
         _fromClient = result.BytesFromFirst;
         _toClient = result.BytesFromSecond;
     }

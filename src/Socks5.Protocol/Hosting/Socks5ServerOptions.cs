@@ -63,6 +63,9 @@ public sealed class Socks5ServerOptions
     /// <summary>The longest BIND waits for the peer to connect. Default 60 s.</summary>
     public TimeSpan BindTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>A tunnel with no traffic either way for this long is closed. Default: no limit.</summary>
+    public TimeSpan IdleTimeout { get; set; } = Timeout.InfiniteTimeSpan;
+
     /// <summary>A UDP association with no datagram either way for this long is closed. Default 2 minutes.</summary>
     public TimeSpan UdpIdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
 

@@ -26,7 +26,19 @@ public static class Socks5Relay
     /// <param name="second">The other side.</param>
     /// <param name="cancellationToken">Stops the relay.</param>
     /// <returns>The byte counts of both directions.</returns>
-    public static async Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, CancellationToken cancellationToken = default)
+    public static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, CancellationToken cancellationToken = default) =>
+        RunAsync(first, second, Timeout.InfiniteTimeSpan, cancellationToken);
+
+    /// <summary>
+    /// Relays like <see cref="RunAsync(IDuplexPipe, IDuplexPipe, CancellationToken)"/>, and also stops both directions when
+    /// no byte has moved either way for <paramref name="idleTimeout"/>.
+    /// </summary>
+    /// <param name="first">One side (for a server, the client's connection, positioned at the first tunnel byte).</param>
+    /// <param name="second">The other side.</param>
+    /// <param name="idleTimeout">How long the tunnel may be silent both ways; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</param>
+    /// <param name="cancellationToken">Stops the relay.</param>
+    /// <returns>The byte counts of both directions.</returns>
+    public static async Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, CancellationToken cancellationToken = default)
     {
         if (first is null)
         {
@@ -42,8 +54,37 @@ public static class Socks5Relay
         var counters = new long[2];
         Task forward = CopyAsync(first.Input, second.Output, counters, 0, failed);
         Task backward = CopyAsync(second.Input, first.Output, counters, 1, failed);
-        await Task.WhenAll(forward, backward).ConfigureAwait(false);
+        Task both = Task.WhenAll(forward, backward);
+        if (idleTimeout != Timeout.InfiniteTimeSpan)
+        {
+            await WatchIdleAsync(both, counters, idleTimeout, failed).ConfigureAwait(false);
+        }
+
+        await both.ConfigureAwait(false);
         return new RelayResult(Volatile.Read(ref counters[0]), Volatile.Read(ref counters[1]));
+    }
+
+    // Cancels the relay when the byte counters have not moved for a whole idle period.
+    private static async Task WatchIdleAsync(Task relay, long[] counters, TimeSpan idleTimeout, CancellationTokenSource stop)
+    {
+        TimeSpan tick = TimeSpan.FromMilliseconds(Math.Max(10, Math.Min(1000, idleTimeout.TotalMilliseconds / 4)));
+        long last = -1;
+        DateTime lastMove = DateTime.UtcNow;
+        while (!relay.IsCompleted)
+        {
+            await Task.WhenAny(relay, Task.Delay(tick)).ConfigureAwait(false);
+            long moved = Volatile.Read(ref counters[0]) + Volatile.Read(ref counters[1]);
+            if (moved != last)
+            {
+                last = moved;
+                lastMove = DateTime.UtcNow;
+            }
+            else if (DateTime.UtcNow - lastMove >= idleTimeout)
+            {
+                stop.Cancel();
+                return;
+            }
+        }
     }
 
     private static async Task CopyAsync(PipeReader from, PipeWriter to, long[] counters, int index, CancellationTokenSource failed)

@@ -411,6 +411,23 @@ public class ServerTests
     }
 
     [Fact]
+    public async Task Idle_tunnel_is_closed_after_the_idle_timeout_but_a_busy_one_is_not()
+    {
+        using var server = new TestServer(o => o.IdleTimeout = TimeSpan.FromSeconds(1));
+        using RawSocks5Client busy = await RawSocks5Client.OpenAsync(server.EndPoint4, Timeout());
+        Assert.Equal(ReplyCode.Succeeded, (await busy.RequestAsync(Command.Connect, Targets.Echo4, Timeout())).ReplyCode);
+        for (int i = 0; i < 15; i++)
+        {
+            await busy.AssertEchoAsync(Timeout()); // 1.5 s in all, never silent for more than 0.1 s
+            await Task.Delay(100);
+        }
+
+        using RawSocks5Client idle = await RawSocks5Client.OpenAsync(server.EndPoint4, Timeout());
+        Assert.Equal(ReplyCode.Succeeded, (await idle.RequestAsync(Command.Connect, Targets.Echo4, Timeout())).ReplyCode);
+        await idle.AssertClosedWithoutReplyAsync(Timeout(5));
+    }
+
+    [Fact]
     public async Task A_throwing_log_hook_does_not_stop_the_server()
     {
         using var server = new TestServer(o => o.ConnectionClosed = _ => throw new InvalidOperationException("hook"));

@@ -68,6 +68,15 @@ public sealed class OurServerHttpTests : OurServerTest
         Assert.Null(report.Command);
     }
 
+    /// <summary>curl with credentials offers {00,02}; a server without users picks X'00' and never asks for them.</summary>
+    [PeerFact("curl", "curl")]
+    public async Task Curl_CredentialsToOpenServer_NoAuthChosen()
+    {
+        TestServer server = StartServer(auth: false);
+        ClientAssert.Body(await Clients.CurlAsync(ProxyOf(server, auth: true), Targets.HttpUrl4));
+        await AssertHttpTunnelAsync(server, Http4Destination, auth: false);
+    }
+
     [PeerFact("curl", "curl")]
     public async Task Curl_NoCredentialsForAuthServer_Exit97()
     {

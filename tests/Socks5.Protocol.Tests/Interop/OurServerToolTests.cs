@@ -29,6 +29,25 @@ public sealed class OurServerToolTests : OurServerTest
         await AssertHttpTunnelAsync(server, ipv6 ? $"[::1]:{Targets.HttpPort}" : Http4Destination, auth, RequestBytes);
     }
 
+    /// <summary>
+    /// 1 MiB through the TCP echo target: ncat half-closes on stdin EOF, the server must pass that FIN on (the echo
+    /// target closes only then) and still relay the rest of the echo back; every byte must come back in order.
+    /// </summary>
+    [PeerTheory("ncat", "ncat")]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Ncat_EchoesOneMebibyte_ThroughHalfClose(bool auth)
+    {
+        var payload = new byte[1024 * 1024];
+        new Random(1928).NextBytes(payload);
+        TestServer server = StartServer(auth);
+        ClientResult result = await Clients.NcatAsync(ProxyOf(server, auth), Targets.Echo4, payload);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.True(payload.AsSpan().SequenceEqual(result.Stdout), $"{result.Stdout.Length} bytes came back, not the {payload.Length} sent");
+        AssertTunnel(await SingleReportAsync(server), Command.Connect, $"127.0.0.1:{Targets.EchoPort}", auth, payload.Length, payload.Length);
+    }
+
     /// <summary><c>--proxy-dns remote</c>: the name reaches the server as ATYP 3 and is resolved there.</summary>
     [PeerTheory("ncat", "ncat")]
     [InlineData(false)]

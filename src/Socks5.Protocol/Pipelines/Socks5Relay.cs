@@ -68,7 +68,8 @@ public static class Socks5Relay
                 }
 
                 from.AdvanceTo(buffer.End);
-                if (stop || result.IsCompleted || result.IsCanceled)
+                // A canceled read (someone called CancelPendingRead before the relay began) is not an end: read again.
+                if (stop || result.IsCompleted)
                 {
                     break;
                 }

@@ -1,0 +1,39 @@
+using System.Net;
+using Socks5.Protocol.Wire;
+
+namespace Socks5.Protocol.Hosting;
+
+/// <summary>A request copied out of the engine, so that it can be held across awaits.</summary>
+internal sealed class RequestInfo
+{
+    private RequestInfo(Command command, AddressType addressType, string host, IPAddress? address, int port)
+    {
+        Command = command;
+        AddressType = addressType;
+        Host = host;
+        Address = address;
+        Port = port;
+    }
+
+    public Command Command { get; }
+
+    public AddressType AddressType { get; }
+
+    /// <summary>The host as the client sent it: an IP literal or a domain name.</summary>
+    public string Host { get; }
+
+    /// <summary>The IP address for ATYP 1 and 4; null for a domain name.</summary>
+    public IPAddress? Address { get; }
+
+    public int Port { get; }
+
+    /// <summary>host:port, with IPv6 in brackets.</summary>
+    public string Destination => AddressType == AddressType.IPv6 ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
+
+    public static RequestInfo From(Socks5Request request)
+    {
+        Socks5EndPoint destination = request.Destination;
+        IPAddress? address = destination.ToIPAddress();
+        return new RequestInfo(request.Command, destination.AddressType, address?.ToString() ?? destination.GetHost(), address, destination.Port);
+    }
+}

@@ -1,0 +1,271 @@
+using System;
+using System.Collections.Generic;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using Socks5.Protocol.Engine;
+using Socks5.Protocol.Pipelines;
+using Socks5.Protocol.Wire;
+
+namespace Socks5.Protocol.Hosting;
+
+/// <summary>
+/// A SOCKS5 server: CONNECT, BIND and UDP ASSOCIATE, with authentication, an access rule, a pluggable resolver and dialer,
+/// timeouts and limits. It can own its accept loops (<see cref="Start"/>) or serve connections a host accepted itself
+/// (<see cref="HandleConnectionAsync"/>, e.g. from a Kestrel <c>ConnectionHandler</c>).
+/// </summary>
+/// <remarks>
+/// Nothing thrown while serving a connection escapes: every connection ends in one
+/// <see cref="Socks5ServerOptions.ConnectionClosed"/> report and is counted in <see cref="Statistics"/>.
+/// </remarks>
+public sealed class Socks5Server : IDisposable
+{
+    private readonly Socks5ServerOptions _options;
+    private readonly Socks5ServerEngineOptions _engineOptions;
+    private readonly CredentialStore _credentials;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Socket> _listeners = new();
+    private readonly List<IPEndPoint> _localEndPoints = new();
+    private readonly List<Task> _acceptLoops = new();
+    private int _active;
+    private int _udpAssociations;
+    private long _accepted;
+    private long _rejected;
+    private long _failed;
+    private int _disposed;
+
+    /// <summary>Creates a server. Nothing listens until <see cref="Start"/>.</summary>
+    /// <param name="options">The settings; read when the server is created and when connections arrive.</param>
+    public Socks5Server(Socks5ServerOptions? options = null)
+    {
+        _options = options ?? new Socks5ServerOptions();
+        _credentials = new CredentialStore(_options.Users);
+        _engineOptions = new Socks5ServerEngineOptions { AuthenticatorFactory = _options.AuthenticatorFactory };
+        _engineOptions.Methods.Clear();
+        foreach (AuthenticationMethod method in _options.ExtraMethods)
+        {
+            _engineOptions.Methods.Add(method);
+        }
+
+        _engineOptions.Methods.Add(_options.RequiresCredentials ? AuthenticationMethod.UsernamePassword : AuthenticationMethod.NoAuthenticationRequired);
+    }
+
+    /// <summary>The addresses the accept loops listen on, with the real ports (after <see cref="Start"/>).</summary>
+    public IReadOnlyList<IPEndPoint> LocalEndPoints => _localEndPoints;
+
+    /// <summary>Counters since the server was created.</summary>
+    public Socks5ServerStatistics Statistics => new(Interlocked.Read(ref _accepted), Volatile.Read(ref _active), Interlocked.Read(ref _rejected), Interlocked.Read(ref _failed), Volatile.Read(ref _udpAssociations));
+
+    internal Socks5ServerOptions Options => _options;
+
+    internal Socks5ServerEngineOptions EngineOptions => _engineOptions;
+
+    internal CredentialStore Credentials => _credentials;
+
+    internal CancellationToken Stopping => _stopping.Token;
+
+    /// <summary>Binds every listen endpoint (127.0.0.1:1080 when none is set) and starts accepting.</summary>
+    /// <exception cref="SocketException">An endpoint could not be bound; nothing is left listening.</exception>
+    public void Start()
+    {
+        IList<IPEndPoint> endPoints = _options.ListenEndPoints.Count > 0
+            ? _options.ListenEndPoints
+            : new[] { new IPEndPoint(IPAddress.Loopback, 1080) };
+        try
+        {
+            foreach (IPEndPoint endPoint in endPoints)
+            {
+                var listener = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                _listeners.Add(listener);
+                if (endPoint.AddressFamily == AddressFamily.InterNetworkV6)
+                {
+                    // An IPv6 endpoint serves IPv6 only; list 0.0.0.0 (or 127.0.0.1) as well to take IPv4.
+                    listener.DualMode = false;
+                }
+
+                listener.Bind(endPoint);
+                listener.Listen(512);
+                _localEndPoints.Add((IPEndPoint)listener.LocalEndPoint!);
+            }
+        }
+        catch
+        {
+            foreach (Socket listener in _listeners)
+            {
+                listener.Dispose();
+            }
+
+            _listeners.Clear();
+            _localEndPoints.Clear();
+            throw;
+        }
+
+        foreach (Socket listener in _listeners)
+        {
+            _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(listener)));
+        }
+    }
+
+    /// <summary>
+    /// Stops accepting, lets open connections finish for up to <paramref name="drainTimeout"/>, then cancels the rest and
+    /// waits for them to close.
+    /// </summary>
+    /// <param name="drainTimeout">How long tunnels may go on after the listeners close.</param>
+    /// <returns>A task that completes when every connection has ended.</returns>
+    public async Task StopAsync(TimeSpan drainTimeout)
+    {
+        foreach (Socket listener in _listeners)
+        {
+            listener.Dispose();
+        }
+
+        await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
+        DateTime drainUntil = DateTime.UtcNow + drainTimeout;
+        while (Volatile.Read(ref _active) > 0 && DateTime.UtcNow < drainUntil)
+        {
+            await Task.Delay(20).ConfigureAwait(false);
+        }
+
+        _stopping.Cancel();
+        DateTime closeUntil = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (Volatile.Read(ref _active) > 0 && DateTime.UtcNow < closeUntil)
+        {
+            await Task.Delay(20).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Serves one connection that the host accepted: the handshake, the command, the relay. Returns when the connection is
+    /// over; the caller then closes its transport. Never throws for anything the client or the network does.
+    /// </summary>
+    /// <param name="connection">The client's connection.</param>
+    /// <param name="remoteEndPoint">The client's address (for the UDP relay's source check, the access rule and the log).</param>
+    /// <param name="localEndPoint">The address the client connected to (BIND and the UDP relay listen on its IP).</param>
+    /// <param name="cancellationToken">Ends the connection.</param>
+    /// <returns>A task that completes when the connection is over.</returns>
+    public async Task HandleConnectionAsync(IDuplexPipe connection, EndPoint? remoteEndPoint, EndPoint? localEndPoint, CancellationToken cancellationToken = default)
+    {
+        if (connection is null)
+        {
+            throw new ArgumentNullException(nameof(connection));
+        }
+
+        Interlocked.Increment(ref _accepted);
+        if (Interlocked.Increment(ref _active) > _options.MaxConnections)
+        {
+            Interlocked.Decrement(ref _active);
+            Interlocked.Increment(ref _rejected);
+            return;
+        }
+
+        try
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+            var served = new Socks5ServerConnection(this, connection, remoteEndPoint, localEndPoint);
+            Socks5ConnectionReport report = await served.RunAsync(linked.Token).ConfigureAwait(false);
+            if (!report.Succeeded)
+            {
+                Interlocked.Increment(ref _failed);
+            }
+
+            try
+            {
+                _options.ConnectionClosed?.Invoke(report);
+            }
+            catch
+            {
+                // A logging hook must not take the server down.
+            }
+        }
+        catch
+        {
+            // RunAsync reports its own failures; this is the last guard of the accept loop.
+            Interlocked.Increment(ref _failed);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _active);
+        }
+    }
+
+    /// <summary>Closes the listeners and ends every connection at once.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        foreach (Socket listener in _listeners)
+        {
+            listener.Dispose();
+        }
+
+        _stopping.Cancel();
+    }
+
+    internal bool TryEnterUdpAssociation()
+    {
+        if (Interlocked.Increment(ref _udpAssociations) > _options.MaxUdpAssociations)
+        {
+            Interlocked.Decrement(ref _udpAssociations);
+            return false;
+        }
+
+        return true;
+    }
+
+    internal void ExitUdpAssociation() => Interlocked.Decrement(ref _udpAssociations);
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync().ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException) when (!listener.IsBound || _stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                // ECONNABORTED and the like: that connection is gone, the listener is fine.
+                continue;
+            }
+
+            _ = ServeSocketAsync(socket);
+        }
+    }
+
+    private async Task ServeSocketAsync(Socket socket)
+    {
+        try
+        {
+            socket.NoDelay = true;
+            using var pipe = new SocketPipe(socket);
+            await HandleConnectionAsync(pipe, pipe.RemoteEndPoint, pipe.LocalEndPoint).ConfigureAwait(false);
+        }
+        catch
+        {
+            // HandleConnectionAsync does not throw; this guards the socket setup.
+            socket.Dispose();
+        }
+    }
+}
+
+/// <summary>Counters of a <see cref="Socks5Server"/>.</summary>
+/// <param name="Accepted">Connections accepted (or handed to <see cref="Socks5Server.HandleConnectionAsync"/>).</param>
+/// <param name="Active">Connections open now.</param>
+/// <param name="Rejected">Connections closed at once because <see cref="Socks5ServerOptions.MaxConnections"/> were open.</param>
+/// <param name="Failed">Connections that ended without a successful request (handshake failures, refusals, errors).</param>
+/// <param name="UdpAssociations">UDP associations open now.</param>
+public readonly record struct Socks5ServerStatistics(long Accepted, int Active, long Rejected, long Failed, int UdpAssociations);

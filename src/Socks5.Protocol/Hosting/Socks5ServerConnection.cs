@@ -1,0 +1,415 @@
+using System;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Socks5.Protocol.Engine;
+using Socks5.Protocol.Pipelines;
+using Socks5.Protocol.Wire;
+
+namespace Socks5.Protocol.Hosting;
+
+/// <summary>One client connection of a <see cref="Socks5Server"/>: the handshake, then CONNECT, BIND or UDP ASSOCIATE.</summary>
+internal sealed class Socks5ServerConnection
+{
+    private readonly Socks5Server _server;
+    private readonly Socks5ServerOptions _options;
+    private readonly IDuplexPipe _client;
+    private readonly EndPoint? _remote;
+    private readonly EndPoint? _local;
+    private readonly Socks5ServerHandshake _handshake;
+    private readonly long _started = Stopwatch.GetTimestamp();
+    private string? _user;
+    private RequestInfo? _request;
+    private ReplyCode? _reply;
+    private long _fromClient;
+    private long _toClient;
+
+    public Socks5ServerConnection(Socks5Server server, IDuplexPipe client, EndPoint? remote, EndPoint? local)
+    {
+        _server = server;
+        _options = server.Options;
+        _client = client;
+        _remote = remote;
+        _local = local;
+        _handshake = new Socks5ServerHandshake(client, new Socks5ServerEngine(server.EngineOptions));
+    }
+
+    /// <summary>The IP the client reached us on (IPv4-mapped addresses unmapped); loopback when the host did not say.</summary>
+    private IPAddress LocalAddress => _local is IPEndPoint ip ? Unmap(ip.Address) : IPAddress.Loopback;
+
+    public async Task<Socks5ConnectionReport> RunAsync(CancellationToken cancellationToken)
+    {
+        Exception? error = null;
+        try
+        {
+            await ServeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            error = new TimeoutException("The client did not complete the handshake in time.", ex);
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+        }
+
+        return new Socks5ConnectionReport(
+            _remote,
+            _user,
+            _request?.Command,
+            _request?.Destination,
+            _reply,
+            _handshake.Failure,
+            error,
+            _fromClient,
+            _toClient,
+            TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - _started) / (double)Stopwatch.Frequency));
+    }
+
+    private async Task ServeAsync(CancellationToken cancellationToken)
+    {
+        ServerEvent e;
+        using (var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            handshakeTimeout.CancelAfter(_options.HandshakeTimeout);
+            e = await _handshake.ReadAsync(handshakeTimeout.Token).ConfigureAwait(false);
+            if (e == ServerEvent.CredentialsReceived)
+            {
+                Socks5ServerEngine engine = _handshake.Engine;
+                _user = Encoding.UTF8.GetString(engine.UserName.ToArray());
+                string password = Encoding.UTF8.GetString(engine.Password.ToArray());
+                bool accepted = _options.ValidateCredentials is { } validate
+                    ? await validate(_user, password, handshakeTimeout.Token).ConfigureAwait(false)
+                    : _server.Credentials.Check(_user, password);
+                e = await _handshake.AcceptCredentialsAsync(accepted, handshakeTimeout.Token).ConfigureAwait(false);
+            }
+        }
+
+        if (e != ServerEvent.RequestReceived)
+        {
+            return; // MustClose: the engine wrote what the client is owed; the report says why.
+        }
+
+        _request = RequestInfo.From(_handshake.Engine.Request);
+        switch (_request.Command)
+        {
+            case Command.Connect:
+                await ConnectAsync(_request, cancellationToken).ConfigureAwait(false);
+                break;
+            case Command.Bind when _options.EnableBind:
+                await BindAsync(_request, cancellationToken).ConfigureAwait(false);
+                break;
+            case Command.UdpAssociate when _options.EnableUdpAssociate:
+                await AssociateAsync(_request, cancellationToken).ConfigureAwait(false);
+                break;
+            default:
+                await ReplyAsync(ReplyCode.CommandNotSupported, null, cancellationToken).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    private async Task ConnectAsync(RequestInfo request, CancellationToken cancellationToken)
+    {
+        Socket? target = null;
+        ReplyCode failure = ReplyCode.GeneralFailure;
+        using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            connectTimeout.CancelAfter(_options.ConnectTimeout);
+            try
+            {
+                (IPEndPoint[] allowed, ReplyCode resolveFailure) = await ResolveAllowedAsync(request, connectTimeout.Token).ConfigureAwait(false);
+                failure = resolveFailure;
+                foreach (IPEndPoint candidate in allowed)
+                {
+                    try
+                    {
+                        target = await DialAsync(candidate, connectTimeout.Token).ConfigureAwait(false);
+                        break;
+                    }
+                    catch (SocketException ex)
+                    {
+                        failure = ReplyCodes.For(ex);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                failure = ReplyCode.GeneralFailure; // the connect timeout
+            }
+        }
+
+        if (target is null)
+        {
+            await ReplyAsync(failure, null, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        using var targetPipe = new SocketPipe(target);
+        if (await ReplyAsync(ReplyCode.Succeeded, targetPipe.LocalEndPoint, cancellationToken).ConfigureAwait(false) != ServerEvent.Established)
+        {
+            return;
+        }
+
+        await RelayAsync(targetPipe, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task BindAsync(RequestInfo request, CancellationToken cancellationToken)
+    {
+        IPAddress local = LocalAddress;
+        var expectedPeer = new IPEndPoint(request.Address ?? (local.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any), request.Port);
+        if (!await IsAllowedAsync(request, expectedPeer, cancellationToken).ConfigureAwait(false))
+        {
+            await ReplyAsync(ReplyCode.ConnectionNotAllowed, null, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // Listen on the address the client reached us on: a family and an interface the client can reach.
+        using var listener = new Socket(local.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(local, 0));
+        listener.Listen(1);
+        var listening = (IPEndPoint)listener.LocalEndPoint!;
+        var advertised = new IPEndPoint(_options.AdvertisedAddress ?? listening.Address, listening.Port);
+        if (await ReplyAsync(ReplyCode.Succeeded, advertised, cancellationToken).ConfigureAwait(false) != ServerEvent.SecondReplyRequired)
+        {
+            return;
+        }
+
+        Socket? peer = null;
+        using (var bindTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            bindTimeout.CancelAfter(_options.BindTimeout);
+            Task<bool> clientGone = ClientClosedAsync(bindTimeout.Token);
+            try
+            {
+                using (bindTimeout.Token.Register(static s => ((Socket)s!).Dispose(), listener))
+                {
+                    Task<Socket> accept = listener.AcceptAsync();
+                    Task first = await Task.WhenAny(accept, clientGone).ConfigureAwait(false);
+                    if (first == accept)
+                    {
+                        peer = await accept.ConfigureAwait(false);
+                    }
+                    else if (await clientGone.ConfigureAwait(false))
+                    {
+                        return; // the client left: nobody to tell
+                    }
+                    else
+                    {
+                        peer = await accept.ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                peer = null;
+            }
+            finally
+            {
+                if (!clientGone.IsCompleted)
+                {
+                    // End the watch; the relay reads again after a canceled read, so nothing is lost.
+                    _client.Input.CancelPendingRead();
+                }
+
+                await IgnoreAsync(clientGone).ConfigureAwait(false);
+            }
+        }
+
+        if (peer is null)
+        {
+            await ReplyAsync(ReplyCode.GeneralFailure, null, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        using var peerPipe = new SocketPipe(peer);
+        if (await ReplyAsync(ReplyCode.Succeeded, peerPipe.RemoteEndPoint, cancellationToken).ConfigureAwait(false) != ServerEvent.Established)
+        {
+            return;
+        }
+
+        await RelayAsync(peerPipe, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task AssociateAsync(RequestInfo request, CancellationToken cancellationToken)
+    {
+        if (!_server.TryEnterUdpAssociation())
+        {
+            await ReplyAsync(ReplyCode.GeneralFailure, null, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            // RFC 1928 §7: datagrams are accepted from the address the client named, or from its TCP address when it
+            // named none; a zero port is learned from the first datagram.
+            IPAddress clientAddress = request.Address is { } named && !IsUnspecified(named)
+                ? Unmap(named)
+                : (_remote as IPEndPoint)?.Address is { } peer ? Unmap(peer) : IPAddress.Loopback;
+            using var relay = new UdpRelay(_options, _user, _remote, LocalAddress, new IPEndPoint(clientAddress, request.Port));
+            var advertised = new IPEndPoint(_options.AdvertisedAddress ?? relay.LocalEndPoint.Address, relay.LocalEndPoint.Port);
+            if (await ReplyAsync(ReplyCode.Succeeded, advertised, cancellationToken).ConfigureAwait(false) != ServerEvent.Established)
+            {
+                return;
+            }
+
+            using var ended = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            Task relaying = relay.RunAsync(ended.Token);
+            // The association lives as long as its TCP connection: wait for the client to close it.
+            Task closed = DrainUntilClosedAsync(ended.Token);
+            await Task.WhenAny(relaying, closed).ConfigureAwait(false);
+            ended.Cancel();
+            await IgnoreAsync(relaying).ConfigureAwait(false);
+            await IgnoreAsync(closed).ConfigureAwait(false);
+            _fromClient = relay.BytesFromClient;
+            _toClient = relay.BytesToClient;
+        }
+        finally
+        {
+            _server.ExitUdpAssociation();
+        }
+    }
+
+    private async Task RelayAsync(IDuplexPipe target, CancellationToken cancellationToken)
+    {
+        RelayResult result = await Socks5Relay.RunAsync(_client, target, cancellationToken).ConfigureAwait(false);
+        _fromClient = result.BytesFromFirst;
+        _toClient = result.BytesFromSecond;
+    }
+
+    private async Task<ServerEvent> ReplyAsync(ReplyCode code, EndPoint? bound, CancellationToken cancellationToken)
+    {
+        _reply = code;
+        if (bound is IPEndPoint ip)
+        {
+            bound = new IPEndPoint(Unmap(ip.Address), ip.Port);
+        }
+
+        return await _handshake.ReplyAsync(code, bound, cancellationToken).ConfigureAwait(false);
+    }
+
+    // The addresses a CONNECT may dial: resolved, then filtered by the access rule. The failure says why none is left.
+    private async Task<(IPEndPoint[] Allowed, ReplyCode Failure)> ResolveAllowedAsync(RequestInfo request, CancellationToken cancellationToken)
+    {
+        IPAddress[] addresses;
+        if (request.Address is { } literal)
+        {
+            addresses = new[] { literal };
+        }
+        else
+        {
+            try
+            {
+                addresses = _options.Resolver is { } resolve
+                    ? await resolve(request.Host, cancellationToken).ConfigureAwait(false)
+                    : await Dns.GetHostAddressesAsync(request.Host).ConfigureAwait(false);
+            }
+            catch (SocketException)
+            {
+                return (Array.Empty<IPEndPoint>(), ReplyCode.HostUnreachable);
+            }
+        }
+
+        if (addresses.Length == 0)
+        {
+            return (Array.Empty<IPEndPoint>(), ReplyCode.HostUnreachable);
+        }
+
+        var allowed = new System.Collections.Generic.List<IPEndPoint>(addresses.Length);
+        foreach (IPAddress address in addresses)
+        {
+            var candidate = new IPEndPoint(address, request.Port);
+            if (await IsAllowedAsync(request, candidate, cancellationToken).ConfigureAwait(false))
+            {
+                allowed.Add(candidate);
+            }
+        }
+
+        return (allowed.ToArray(), allowed.Count == 0 ? ReplyCode.ConnectionNotAllowed : ReplyCode.GeneralFailure);
+    }
+
+    private async ValueTask<bool> IsAllowedAsync(RequestInfo request, IPEndPoint destination, CancellationToken cancellationToken) =>
+        _options.AccessRule is not { } rule
+        || await rule(new Socks5AccessRequest(_remote, _user, request.Command, request.Host, destination), cancellationToken).ConfigureAwait(false);
+
+    private async ValueTask<Socket> DialAsync(IPEndPoint destination, CancellationToken cancellationToken)
+    {
+        if (_options.Dialer is { } dial)
+        {
+            return await dial(destination, cancellationToken).ConfigureAwait(false);
+        }
+
+        var socket = new Socket(destination.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+#if NET
+            await socket.ConnectAsync(destination, cancellationToken).ConfigureAwait(false);
+#else
+            using (cancellationToken.Register(static s => ((Socket)s!).Dispose(), socket))
+            {
+                await Task.Factory.FromAsync(socket.BeginConnect, socket.EndConnect, destination, null).ConfigureAwait(false);
+            }
+#endif
+            return socket;
+        }
+        catch (ObjectDisposedException) when (cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new OperationCanceledException(cancellationToken);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    // Watches the client while BIND waits: true when it closed, false when data arrived or the watch was cancelled.
+    // The data, if any, stays in the reader for the relay.
+    private async Task<bool> ClientClosedAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            ReadResult result = await _client.Input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            _client.Input.AdvanceTo(result.Buffer.Start);
+            return result.IsCompleted && result.Buffer.IsEmpty && !result.IsCanceled;
+        }
+        catch (OperationCanceledException)
+        {
+            return false; // the bind timeout: the accept fails the same way and gets the reply
+        }
+    }
+
+    // During a UDP association the TCP connection carries nothing: read and discard until the client closes it.
+    private async Task DrainUntilClosedAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ReadResult result = await _client.Input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            _client.Input.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                return;
+            }
+        }
+    }
+
+    private static async Task IgnoreAsync(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch
+        {
+            // The task was only watched; its end is all that mattered.
+        }
+    }
+
+    private static IPAddress Unmap(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+
+    private static bool IsUnspecified(IPAddress address) => address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
+}

@@ -1,0 +1,91 @@
+using System;
+using System.Collections.Generic;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using Socks5.Protocol.Engine;
+using Socks5.Protocol.Wire;
+
+namespace Socks5.Protocol.Hosting;
+
+/// <summary>
+/// Settings of a <see cref="Socks5Server"/>. Every one is optional; the defaults are safe: loopback only, no open relay
+/// beyond this machine unless the host says so, and a bound on every stage.
+/// </summary>
+public sealed class Socks5ServerOptions
+{
+    /// <summary>Where the accept loop listens. Empty means 127.0.0.1:1080. Port 0 picks a free port (see <see cref="Socks5Server.LocalEndPoints"/>).</summary>
+    public IList<IPEndPoint> ListenEndPoints { get; } = new List<IPEndPoint>();
+
+    /// <summary>
+    /// User names and passwords. When any is set (or <see cref="ValidateCredentials"/> is), RFC 1929 username/password is
+    /// required. Compared in constant time, always checking both fields.
+    /// </summary>
+    public IDictionary<string, string> Users { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A credential check of the host's own (a database, a directory). When set, it decides instead of <see cref="Users"/>;
+    /// it must compare in constant time itself.
+    /// </summary>
+    public Func<string, string, CancellationToken, ValueTask<bool>>? ValidateCredentials { get; set; }
+
+    /// <summary>
+    /// Extra methods (GSSAPI, private X'80'-X'FE'), in order of preference, offered before username/password and
+    /// no-authentication. Each needs <see cref="AuthenticatorFactory"/>.
+    /// </summary>
+    public IList<AuthenticationMethod> ExtraMethods { get; } = new List<AuthenticationMethod>();
+
+    /// <summary>Creates the per-connection authenticator of an extra method; see <see cref="Socks5ServerEngineOptions.AuthenticatorFactory"/>.</summary>
+    public Func<AuthenticationMethod, ISocks5ServerAuthenticator?>? AuthenticatorFactory { get; set; }
+
+    /// <summary>
+    /// The access rule: called after name resolution with the address that will be used. Return false to refuse
+    /// (reply X'02'). Default: allow.
+    /// </summary>
+    public Func<Socks5AccessRequest, CancellationToken, ValueTask<bool>>? AccessRule { get; set; }
+
+    /// <summary>Resolves DOMAINNAME destinations. Default: <see cref="Dns.GetHostAddressesAsync(string)"/>.</summary>
+    public Func<string, CancellationToken, ValueTask<IPAddress[]>>? Resolver { get; set; }
+
+    /// <summary>
+    /// Opens the outgoing connection of a CONNECT to exactly the address given (already checked by the access rule).
+    /// Default: a TCP socket with no delay. The server tries each allowed resolved address in turn.
+    /// </summary>
+    public Func<IPEndPoint, CancellationToken, ValueTask<Socket>>? Dialer { get; set; }
+
+    /// <summary>The longest a client may take from connecting to a complete request. Default 10 s.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The longest a CONNECT may take to reach its destination (all addresses together). Default 10 s.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The longest BIND waits for the peer to connect. Default 60 s.</summary>
+    public TimeSpan BindTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A UDP association with no datagram either way for this long is closed. Default 2 minutes.</summary>
+    public TimeSpan UdpIdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How many connections may be open at once; more are closed at accept. Default 1024.</summary>
+    public int MaxConnections { get; set; } = 1024;
+
+    /// <summary>How many UDP associations may be open at once; more are answered X'01'. Default 256.</summary>
+    public int MaxUdpAssociations { get; set; } = 256;
+
+    /// <summary>Whether BIND is served (otherwise answered X'07'). Default true.</summary>
+    public bool EnableBind { get; set; } = true;
+
+    /// <summary>Whether UDP ASSOCIATE is served (otherwise answered X'07'). Default true.</summary>
+    public bool EnableUdpAssociate { get; set; } = true;
+
+    /// <summary>
+    /// The address put in BIND and UDP ASSOCIATE replies instead of the local one, for a server behind NAT or a balancer.
+    /// </summary>
+    public IPAddress? AdvertisedAddress { get; set; }
+
+    /// <summary>Called once per connection when it ends, with what happened (the log line). Exceptions it throws are swallowed.</summary>
+    public Action<Socks5ConnectionReport>? ConnectionClosed { get; set; }
+
+    /// <summary>True when clients must authenticate with a user name and password.</summary>
+    public bool RequiresCredentials => Users.Count > 0 || ValidateCredentials is not null;
+}

@@ -1,0 +1,305 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using Socks5.Protocol.Wire;
+
+namespace Socks5.Protocol.Hosting;
+
+/// <summary>
+/// The UDP relay of one association (RFC 1928 §7). Datagrams from the client carry a SOCKS UDP header; the relay strips it
+/// and sends the payload on. Datagrams back from a destination the client has sent to get a header naming their source and
+/// go to the client. Anything else is dropped: datagrams from other sources, fragments (FRAG other than 0), malformed
+/// headers, and destinations the access rule refuses.
+/// </summary>
+internal sealed class UdpRelay : IDisposable
+{
+    private const int MaxDatagram = 65535;
+    private const int MaxDestinations = 1024;
+
+    private readonly Socks5ServerOptions _options;
+    private readonly string? _user;
+    private readonly EndPoint? _controlClient;
+    private readonly Socket _clientSocket;
+    private readonly HashSet<IPEndPoint> _destinations = new();
+    private readonly object _gate = new();
+    private Socket? _otherFamilySocket;
+    private IPEndPoint _client;
+    private long _lastActivity = Environment.TickCount;
+    private long _fromClient;
+    private long _toClient;
+
+    public UdpRelay(Socks5ServerOptions options, string? user, EndPoint? controlClient, IPAddress localAddress, IPEndPoint client)
+    {
+        _options = options;
+        _user = user;
+        _controlClient = controlClient;
+        _client = client;
+        _clientSocket = new Socket(localAddress.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        _clientSocket.Bind(new IPEndPoint(localAddress, 0));
+        LocalEndPoint = (IPEndPoint)_clientSocket.LocalEndPoint!;
+    }
+
+    public IPEndPoint LocalEndPoint { get; }
+
+    public long BytesFromClient => Interlocked.Read(ref _fromClient);
+
+    public long BytesToClient => Interlocked.Read(ref _toClient);
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using (stop.Token.Register(Dispose))
+        {
+            Task receiving = ReceiveLoopAsync(_clientSocket, stop.Token);
+            Task idle = IdleWatchAsync(stop.Token);
+            await Task.WhenAny(receiving, idle).ConfigureAwait(false);
+            stop.Cancel();
+        }
+    }
+
+    public void Dispose()
+    {
+        _clientSocket.Dispose();
+        lock (_gate)
+        {
+            _otherFamilySocket?.Dispose();
+        }
+    }
+
+    private async Task ReceiveLoopAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(MaxDatagram + Socks5UdpHeader.MaxLength);
+        try
+        {
+            EndPoint any = socket.AddressFamily == AddressFamily.InterNetwork ? new IPEndPoint(IPAddress.Any, 0) : new IPEndPoint(IPAddress.IPv6Any, 0);
+            // Room in front of the payload, so a datagram for the client gets its header without a copy of the payload.
+            int headroom = Socks5UdpHeader.MaxLength;
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                SocketReceiveFromResult received;
+                try
+                {
+                    received = await socket.ReceiveFromAsync(new ArraySegment<byte>(buffer, headroom, MaxDatagram), SocketFlags.None, any).ConfigureAwait(false);
+                }
+                catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.MessageSize)
+                {
+                    continue; // an ICMP error from an earlier send, or an oversized datagram: not fatal
+                }
+
+                var source = Unmap((IPEndPoint)received.RemoteEndPoint);
+                Interlocked.Exchange(ref _lastActivity, Environment.TickCount);
+                if (IsClient(source))
+                {
+                    await FromClientAsync(buffer.AsMemory(headroom, received.ReceivedBytes), cancellationToken).ConfigureAwait(false);
+                }
+                else if (IsKnownDestination(source))
+                {
+                    await ToClientAsync(buffer, headroom, received.ReceivedBytes, source).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // The association ended.
+        }
+        catch (SocketException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private bool IsClient(IPEndPoint source)
+    {
+        lock (_gate)
+        {
+            if (!source.Address.Equals(_client.Address))
+            {
+                return false;
+            }
+
+            if (_client.Port == 0)
+            {
+                // The request gave no port: the first datagram from the client's address tells it.
+                _client = source;
+                return true;
+            }
+
+            return _client.Port == source.Port;
+        }
+    }
+
+    private bool IsKnownDestination(IPEndPoint source)
+    {
+        lock (_gate)
+        {
+            return _destinations.Contains(source);
+        }
+    }
+
+    private async Task FromClientAsync(ReadOnlyMemory<byte> datagram, CancellationToken cancellationToken)
+    {
+        (IPEndPoint? destination, string host, int port, int payloadOffset) = ParseHeader(datagram.Span);
+        if (payloadOffset < 0)
+        {
+            return; // malformed, truncated, or a fragment: dropped
+        }
+
+        if (destination is null)
+        {
+            destination = await ResolveAsync(host, port, cancellationToken).ConfigureAwait(false);
+            if (destination is null)
+            {
+                return;
+            }
+        }
+
+        if (_options.AccessRule is { } rule
+            && !await rule(new Socks5AccessRequest(_controlClient, _user, Command.UdpAssociate, host, destination), cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_destinations.Count < MaxDestinations)
+            {
+                _destinations.Add(destination);
+            }
+        }
+
+        Socket socket = SocketFor(destination.AddressFamily, cancellationToken);
+        ReadOnlyMemory<byte> payload = datagram.Slice(payloadOffset);
+        await SendAsync(socket, payload, destination).ConfigureAwait(false);
+        Interlocked.Add(ref _fromClient, payload.Length);
+    }
+
+    private async Task ToClientAsync(byte[] buffer, int payloadStart, int payloadLength, IPEndPoint source)
+    {
+        IPEndPoint client;
+        lock (_gate)
+        {
+            client = _client;
+        }
+
+        if (client.Port == 0)
+        {
+            return; // the client has not sent anything yet: there is nowhere to deliver
+        }
+
+        int headerLength = WriteHeader(buffer, payloadStart, source);
+        await SendAsync(_clientSocket, buffer.AsMemory(payloadStart - headerLength, headerLength + payloadLength), client).ConfigureAwait(false);
+        Interlocked.Add(ref _toClient, payloadLength);
+    }
+
+    // Writes the header for a datagram from 'source' just before the payload; returns its length.
+    private static int WriteHeader(byte[] buffer, int payloadStart, IPEndPoint source)
+    {
+        Span<byte> address = stackalloc byte[16];
+        var endPoint = Socks5EndPoint.FromIPEndPoint(source, address);
+        int length = Socks5UdpHeader.GetLength(endPoint);
+        Socks5UdpHeader.TryWrite(0, endPoint, buffer.AsSpan(payloadStart - length, length), out _);
+        return length;
+    }
+
+    private static (IPEndPoint? Destination, string Host, int Port, int PayloadOffset) ParseHeader(ReadOnlySpan<byte> datagram)
+    {
+        if (Socks5UdpHeader.TryParse(datagram, out Socks5UdpHeader header, out int offset, out _) != System.Buffers.OperationStatus.Done
+            || header.Fragment != 0)
+        {
+            return (null, string.Empty, 0, -1);
+        }
+
+        IPAddress? ip = header.Address.ToIPAddress();
+        int port = header.Address.Port;
+        return ip is null
+            ? (null, header.Address.GetHost(), port, offset)
+            : (new IPEndPoint(Unmap(ip), port), ip.ToString(), port, offset);
+    }
+
+    private async Task<IPEndPoint?> ResolveAsync(string host, int port, CancellationToken cancellationToken)
+    {
+        try
+        {
+            IPAddress[] addresses = _options.Resolver is { } resolve
+                ? await resolve(host, cancellationToken).ConfigureAwait(false)
+                : await Dns.GetHostAddressesAsync(host).ConfigureAwait(false);
+            return addresses.Length == 0 ? null : new IPEndPoint(Unmap(addresses[0]), port);
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+    }
+
+    private Socket SocketFor(AddressFamily family, CancellationToken cancellationToken)
+    {
+        if (family == _clientSocket.AddressFamily)
+        {
+            return _clientSocket;
+        }
+
+        lock (_gate)
+        {
+            if (_otherFamilySocket is null)
+            {
+                // A destination of the other family (an IPv4 client reaching ::1, say) needs a socket of that family.
+                var socket = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
+                socket.Bind(new IPEndPoint(family == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0));
+                _otherFamilySocket = socket;
+                _ = ReceiveLoopAsync(socket, cancellationToken);
+            }
+
+            return _otherFamilySocket;
+        }
+    }
+
+    private static async Task SendAsync(Socket socket, ReadOnlyMemory<byte> datagram, IPEndPoint destination)
+    {
+        try
+        {
+#if NET
+            await socket.SendToAsync(datagram, SocketFlags.None, destination).ConfigureAwait(false);
+#else
+            System.Runtime.InteropServices.MemoryMarshal.TryGetArray(datagram, out ArraySegment<byte> segment);
+            await socket.SendToAsync(segment, SocketFlags.None, destination).ConfigureAwait(false);
+#endif
+        }
+        catch (SocketException)
+        {
+            // UDP gives no delivery promise; a send that fails is a datagram lost.
+        }
+    }
+
+    private async Task IdleWatchAsync(CancellationToken cancellationToken)
+    {
+        if (_options.UdpIdleTimeout == Timeout.InfiniteTimeSpan)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        long limit = (long)_options.UdpIdleTimeout.TotalMilliseconds;
+        while (true)
+        {
+            long idle = Environment.TickCount - Interlocked.Read(ref _lastActivity);
+            if (idle >= limit)
+            {
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(limit - idle + 10, 1000)), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static IPEndPoint Unmap(IPEndPoint endPoint) =>
+        endPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port) : endPoint;
+
+    private static IPAddress Unmap(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+}

@@ -3,6 +3,7 @@ using System.Buffers;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Net;
+using System.Threading.Tasks;
 using Socks5.Protocol.Engine;
 using Socks5.Protocol.Pipelines;
 using Socks5.Protocol.Wire;
@@ -101,18 +102,22 @@ internal static class Socks5ClientErrors
     // The bytes the proxy sent before closing are still in the reader (the adapter consumed nothing of them).
     private static ReplyCode? PartialReplyCode(PipeReader reader)
     {
-        if (!reader.TryRead(out ReadResult result))
+        // TryRead will not hand back bytes already examined, even after the end of the stream; a read of a finished stream
+        // completes at once. Anything else is woken up rather than waited for.
+        ValueTask<ReadResult> read = reader.ReadAsync();
+        if (!read.IsCompleted)
         {
-            return null;
+            reader.CancelPendingRead();
         }
 
+        ReadResult result = read.AsTask().GetAwaiter().GetResult();
         ReadOnlySequence<byte> buffer = result.Buffer;
         ReplyCode? code = null;
         if (buffer.Length >= 2)
         {
             Span<byte> head = stackalloc byte[2];
             buffer.Slice(0, 2).CopyTo(head);
-            if (head[0] == Socks5Greeting.Version)
+            if (head[0] == Socks5Greeting.Version && head[1] != (byte)ReplyCode.Succeeded)
             {
                 code = (ReplyCode)head[1];
             }

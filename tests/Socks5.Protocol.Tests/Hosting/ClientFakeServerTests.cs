@@ -313,10 +313,7 @@ public class ClientFakeServerTests
     [Fact]
     public Task An_unreachable_proxy_is_a_socks5_exception() => Bounded.Run(async () =>
     {
-        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var closed = (IPEndPoint)listener.LocalEndpoint;
-        listener.Stop();
+        IPEndPoint closed = Loop.ClosedPort();
 
         var ex = await Assert.ThrowsAsync<Socks5Exception>(() => new Socks5Client(closed).ConnectAsync(Target));
         Assert.Equal(HandshakeFailure.None, ex.Failure);

@@ -133,6 +133,16 @@ internal static class Loop
 {
     public static IPEndPoint At(int port) => new(IPAddress.Loopback, port);
 
+    /// <summary>A loopback port nothing listens on (it was free a moment ago).</summary>
+    public static IPEndPoint ClosedPort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var endPoint = (IPEndPoint)listener.LocalEndpoint;
+        listener.Stop();
+        return endPoint;
+    }
+
     public static async Task<byte[]> ReadExactlyAsync(Stream stream, int count)
     {
         byte[] buffer = new byte[count];

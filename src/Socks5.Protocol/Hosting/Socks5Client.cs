@@ -295,12 +295,21 @@ public sealed class Socks5Client
 
     private static async Task<IPAddress> ResolveAsync(string host, CancellationToken cancellationToken)
     {
+        IPAddress[] addresses;
+        try
+        {
 #if NET
-        IPAddress[] addresses = await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+            addresses = await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
 #else
-        IPAddress[] addresses = await Dns.GetHostAddressesAsync(host).ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
+            addresses = await Dns.GetHostAddressesAsync(host).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
 #endif
+        }
+        catch (SocketException ex)
+        {
+            throw new Socks5Exception($"Could not resolve {host}: {ex.Message}", ex);
+        }
+
         if (addresses.Length == 0)
         {
             throw new Socks5Exception($"The name {host} has no address.");

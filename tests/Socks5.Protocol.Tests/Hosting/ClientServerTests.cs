@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Socks5.Protocol.Engine;
 using Socks5.Protocol.Hosting;
+using Socks5.Protocol.Tests.Engine;
 using Socks5.Protocol.Wire;
 using Xunit;
 
@@ -179,6 +180,74 @@ public class ClientServerTests
             await tunnel.Stream.WriteAsync("by hand"u8.ToArray());
             Assert.Equal("by hand", Encoding.ASCII.GetString(await Loop.ReadExactlyAsync(tunnel.Stream, 7)));
         }
+    });
+
+    [Theory]
+    [InlineData("gssapi", true)]
+    [InlineData("gssapi", false)]
+    [InlineData("private", true)]
+    [InlineData("private", false)]
+    public Task Extra_methods_through_the_authenticator_factory(string method, bool accepted) => Bounded.Run(async () =>
+    {
+        bool gssapi = method == "gssapi";
+        var options = new Socks5ServerOptions
+        {
+            AuthenticatorFactory = m => gssapi
+                ? new GssapiServerAuthenticator(new FakeGssapiContext(isServer: true, failOnServer: !accepted))
+                : new PrivateKeyServerAuthenticator(0x42),
+        };
+        options.ExtraMethods.Add(gssapi ? AuthenticationMethod.Gssapi : PrivateKeyServerAuthenticator.PrivateMethod);
+        options.ListenEndPoints.Add(Loop.At(0));
+        using var server = new Socks5Server(options);
+        server.Start();
+        (IPEndPoint echo, IDisposable stopEcho) = Loop.StartEcho();
+        using (stopEcho)
+        {
+            var client = new Socks5Client(new Socks5ClientOptions(server.LocalEndPoints[0])
+            {
+                OfferNoAuthentication = false,
+                Authenticators = () => gssapi
+                    ? [new GssapiClientAuthenticator(new FakeGssapiContext(isServer: false))]
+                    : [new PrivateKeyClientAuthenticator(accepted ? (byte)0x42 : (byte)0x41)],
+            });
+            if (!accepted)
+            {
+                var ex = await Assert.ThrowsAsync<Socks5Exception>(() => client.ConnectAsync(echo));
+                Assert.Equal(HandshakeFailure.AuthenticationFailed, ex.Failure);
+                Assert.Contains($"failed the authentication (method 0x{(gssapi ? 1 : 0x80):X2})", ex.Message);
+                return;
+            }
+
+            using Socks5Tunnel tunnel = await client.ConnectAsync(echo);
+            await tunnel.Stream.WriteAsync("m"u8.ToArray());
+            Assert.Equal("m", Encoding.ASCII.GetString(await Loop.ReadExactlyAsync(tunnel.Stream, 1)));
+        }
+    });
+
+    [Fact]
+    public Task Ipv6_proxy_connect_across_families_and_udp() => Bounded.Run(async () =>
+    {
+        var options = new Socks5ServerOptions();
+        options.ListenEndPoints.Add(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+        using var server = new Socks5Server(options);
+        server.Start();
+        var client = new Socks5Client(server.LocalEndPoints[0]);
+        (IPEndPoint echo, IDisposable stopEcho) = Loop.StartEcho();
+        using (stopEcho)
+        {
+            using Socks5Tunnel tunnel = await client.ConnectAsync(echo);
+            await tunnel.Stream.WriteAsync("v6"u8.ToArray());
+            Assert.Equal("v6", Encoding.ASCII.GetString(await Loop.ReadExactlyAsync(tunnel.Stream, 2)));
+        }
+
+        using var udpEcho = new UdpEcho();
+        using Socks5UdpAssociation association = await client.AssociateUdpAsync();
+        Assert.Equal(IPAddress.IPv6Loopback, association.LocalEndPoint.Address);
+        await association.SendToAsync("six"u8.ToArray(), udpEcho.EndPoint);
+        byte[] buffer = new byte[8];
+        Socks5UdpReceiveResult result = await association.ReceiveFromAsync(buffer);
+        Assert.Equal("six", Encoding.ASCII.GetString(buffer, 0, result.ReceivedBytes));
+        Assert.Equal(udpEcho.EndPoint, result.RemoteEndPoint);
     });
 }
 

@@ -45,6 +45,7 @@ public sealed class Socks5PendingBind : IDisposable
     /// <returns>The tunnel to the peer; its <see cref="Socks5Tunnel.BoundAddress"/> is the peer's address.</returns>
     /// <exception cref="Socks5Exception">The proxy sent a failure reply or closed the connection.</exception>
     /// <exception cref="InvalidOperationException">Called twice, or after <see cref="Dispose"/>.</exception>
+    /// <exception cref="ObjectDisposedException"><see cref="Dispose"/> was called during the wait.</exception>
     public async Task<Socks5Tunnel> AcceptAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
@@ -62,6 +63,11 @@ public sealed class Socks5PendingBind : IDisposable
             }
 
             return new Socks5Tunnel(_transport, _owner, ExpectedPeer, peer);
+        }
+        catch (Exception ex) when (ex is not ObjectDisposedException && Volatile.Read(ref _state) == 2)
+        {
+            // Dispose closed the connection under the wait: say so, whatever the transport threw.
+            throw new ObjectDisposedException(nameof(Socks5PendingBind));
         }
         catch
         {

@@ -100,6 +100,23 @@ public class ClientFakeServerTests
     });
 
     [Fact]
+    public Task Disposing_a_pending_bind_ends_the_wait_and_the_connection() => Bounded.Run(async () =>
+    {
+        using var proxy = new FakeProxy();
+        (Task<Socks5PendingBind> binding, FakeConnection server) = await UpToBindRequestAsync(proxy, null, "05 02 00 01 00 00 00 00 00 00");
+        using FakeConnection _ = server;
+        await server.SendAsync("05 00 00 01 7f 00 00 01 30 39");
+        Socks5PendingBind bind = await binding;
+        Task<Socks5Tunnel> accepting = bind.AcceptAsync();
+        await Task.Delay(20);
+
+        bind.Dispose();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => accepting);
+        await server.AssertClientClosedAsync();
+        await Assert.ThrowsAsync<InvalidOperationException>(() => bind.AcceptAsync());
+    });
+
+    [Fact]
     public Task Domain_name_bound_address_of_255_bytes() => Bounded.Run(async () =>
     {
         string name = new string('a', 63) + "." + new string('b', 63) + "." + new string('c', 63) + "." + new string('d', 63);

@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Text;
 using Socks5.Protocol.Engine;
 using Socks5.Protocol.Hosting;
@@ -30,7 +31,7 @@ public sealed class ConnectionLog
         var line = new StringBuilder(160);
         line.Append(now.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture))
             .Append(' ').Append(report.Client?.ToString() ?? "-")
-            .Append(" user=").Append(report.UserName ?? "-")
+            .Append(" user=").Append(Printable(report.UserName ?? "-"))
             .Append(' ').Append(report.Command switch
             {
                 Command.Connect => "CONNECT",
@@ -39,7 +40,7 @@ public sealed class ConnectionLog
                 null => "-",
                 { } other => other.ToString(),
             })
-            .Append(' ').Append(report.Destination ?? "-")
+            .Append(' ').Append(Printable(report.Destination ?? "-"))
             .Append(" reply=").Append(report.ReplyCode?.ToString() ?? "-")
             .Append(CultureInfo.InvariantCulture, $" up={report.BytesFromClient}B down={report.BytesToClient}B")
             .Append(CultureInfo.InvariantCulture, $" {report.Duration.TotalSeconds:0.000}s");
@@ -50,12 +51,38 @@ public sealed class ConnectionLog
 
         if (report.Error is { } error)
         {
-            // One line per connection, whatever the message holds.
-            line.Append(" error=").Append(error.GetType().Name).Append(": ")
-                .Append(error.Message.ReplaceLineEndings(" "));
+            line.Append(" error=").Append(error.GetType().Name).Append(": ").Append(Printable(error.Message));
         }
 
         return line.ToString();
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> with control characters as <c>\xNN</c>. The user name and the destination are whatever
+    /// the client sent (a domain name may hold any byte): a newline in one must not start a forged log line.
+    /// </summary>
+    public static string Printable(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (!text.Any(char.IsControl))
+        {
+            return text;
+        }
+
+        var escaped = new StringBuilder(text.Length + 16);
+        foreach (char c in text)
+        {
+            if (char.IsControl(c))
+            {
+                escaped.Append(CultureInfo.InvariantCulture, $"\\x{(int)c:X2}");
+            }
+            else
+            {
+                escaped.Append(c);
+            }
+        }
+
+        return escaped.ToString();
     }
 
     /// <summary>The <see cref="Socks5ServerOptions.ConnectionClosed"/> hook.</summary>

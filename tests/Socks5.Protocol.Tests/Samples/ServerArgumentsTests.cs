@@ -7,7 +7,7 @@ using Xunit;
 
 namespace Socks5.Protocol.Tests.Samples;
 
-/// <summary>The sample server's command line: defaults, each option, and every way it refuses.</summary>
+/// <summary>The sample server's command line (defaults, each option, every way it refuses) and its log line.</summary>
 public class ServerArgumentsTests
 {
     [Fact]
@@ -164,8 +164,20 @@ public class ServerArgumentsTests
             new IPEndPoint(IPAddress.IPv6Loopback, 40001), null, null, null, null,
             HandshakeFailure.AuthenticationFailed, new IOException("reset\nby peer"), 0, 0, TimeSpan.Zero);
         Assert.Equal(
-            "2026-01-02T03:04:05.006Z [::1]:40001 user=- - - reply=- up=0B down=0B 0.000s failed=AuthenticationFailed error=IOException: reset by peer",
+            "2026-01-02T03:04:05.006Z [::1]:40001 user=- - - reply=- up=0B down=0B 0.000s failed=AuthenticationFailed error=IOException: reset\\x0Aby peer",
             ConnectionLog.Format(failed, new DateTime(2026, 1, 2, 3, 4, 5, 6, DateTimeKind.Utc)));
+    }
+
+    [Fact]
+    public void LogLine_EscapesControlCharacters_TheClientSent()
+    {
+        // A domain name may hold any byte: a newline in one must not forge a second log line.
+        var report = new Socks5ConnectionReport(
+            new IPEndPoint(IPAddress.Loopback, 40000), "eve\r\n", Command.Connect, "a\n2026-01-01T00:00:00.000Z forged\0:80",
+            ReplyCode.HostUnreachable, HandshakeFailure.RequestRejected, null, 0, 0, TimeSpan.Zero);
+        string line = ConnectionLog.Format(report, DateTime.UnixEpoch);
+        Assert.Contains(@" user=eve\x0D\x0A CONNECT a\x0A2026-01-01T00:00:00.000Z forged\x00:80 reply=HostUnreachable", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(line, c => char.IsControl(c));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using Socks5.Protocol.Tests.Interop;
@@ -69,14 +70,15 @@ public sealed partial class ServerProgramTests : IDisposable
         server.Signal(SampleProcess.SigTerm);
         await server.WaitForLineAsync(l => l.StartsWith("stopping", StringComparison.Ordinal), LineTimeout, "the stopping line");
 
-        // The listener is closed, the tunnel still carries data both ways.
-        await Assert.ThrowsAnyAsync<Exception>(async () => (await RawSocks5Client.ConnectAsync(proxy, Ct)).Dispose());
+        // The listener closes (just after the line), the tunnel still carries data both ways.
+        await AssertListenerClosesAsync(proxy);
         await tunnel.AssertEchoAsync(Ct);
-        tunnel.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Both);
+        tunnel.Socket.Shutdown(SocketShutdown.Both);
 
         Assert.Equal(0, await server.WaitForExitAsync(ExitTimeout));
         Assert.Matches($@" user=- CONNECT 127\.0\.0\.1:{_targets.EchoPort} reply=Succeeded up=\d+B down=\d+B", server.Log);
-        Assert.Contains("stopped: 1 connections accepted, 0 failed", server.Log, StringComparison.Ordinal);
+        // Not an exact count: a probe of the listener may have been accepted just before it closed.
+        Assert.Matches(@"stopped: \d+ connections accepted", server.Log);
     }
 
     [PeerFact("env", "coreutils")]
@@ -110,6 +112,26 @@ public sealed partial class ServerProgramTests : IDisposable
         string expected = args.Contains("--user") ? "(username/password, 2 users)" : "(no authentication)";
         Assert.EndsWith(expected, line, StringComparison.Ordinal);
         return (server, int.Parse(ListeningLine().Match(line).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private async Task AssertListenerClosesAsync(IPEndPoint proxy)
+    {
+        for (int attempt = 0; attempt < 100; attempt++)
+        {
+            try
+            {
+                (await RawSocks5Client.ConnectAsync(proxy, Ct)).Dispose();
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.ConnectionReset)
+            {
+                // Refused, or reset from the backlog of the listener as it closed.
+                return;
+            }
+
+            await Task.Delay(50, Ct);
+        }
+
+        Assert.Fail($"{proxy} still accepts 5 s after the stopping line");
     }
 
     private async Task AssertCurlFetchesAsync(SampleProcess server, string mode, int port, string url, string? user)

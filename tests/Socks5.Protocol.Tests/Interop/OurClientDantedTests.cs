@@ -146,6 +146,37 @@ public sealed class OurClientDantedTests(DantedFixture danted) : OurClientTest
     public async Task UdpAssociate_CrossFamily_DatagramEchoedBack(bool v6Proxy) =>
         await AssertUdpEchoAsync(Client(v6Proxy, auth: false), v6Proxy ? Targets.UdpEcho4 : Targets.UdpEcho6);
 
+    [PeerFact("danted", "dante-server")]
+    public async Task UdpAssociate_DatagramToName_EchoedBackFromAddress()
+    {
+        // DST of the datagram is ATYP 3 localhost; danted resolves it (to 127.0.0.1 here) and names the address in the answer.
+        using Socks5UdpAssociation association = await Client(v6: false, auth: false).AssociateUdpAsync(Ct);
+        (byte[] answer, IPEndPoint source) = await UdpRoundTripAsync(association, new DnsEndPoint("localhost", Targets.UdpEchoPort), "by-name"u8.ToArray());
+        Assert.Equal("echo:by-name"u8.ToArray(), answer);
+        Assert.True(IPAddress.IsLoopback(source.Address), source.ToString());
+        Assert.Equal(Targets.UdpEchoPort, source.Port);
+    }
+
+    [PeerFact("danted", "dante-server")]
+    public async Task ProxyGivenByName_AllThreeCommandsWork()
+    {
+        // Options.Proxy a DnsEndPoint: the UDP socket and BIND's listen address follow whichever family localhost gave.
+        var proxy = new DnsEndPoint("localhost", danted.Port);
+        (await ConnectAndAssertEchoAsync(Client(proxy), Targets.Echo4)).Dispose();
+        await AssertBindAsync(Client(proxy), null);
+        await AssertUdpEchoAsync(Client(proxy), Targets.UdpEcho4);
+    }
+
+    [PeerFact("danted", "dante-server")]
+    public async Task OneClientSharedByTwentyConcurrentTunnels_EachEchoes()
+    {
+        Socks5Client shared = Client(v6: false, auth: true);
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(async i =>
+        {
+            using Socks5Tunnel tunnel = await ConnectAndAssertEchoAsync(shared, i % 2 == 0 ? Targets.Echo4 : Targets.Echo6);
+        }));
+    }
+
     [PeerTheory("danted", "dante-server")]
     [InlineData(false, false)]
     [InlineData(true, false)]

@@ -63,35 +63,41 @@ public abstract class OurClientTest : InteropTest
     }
 
     /// <summary>
-    /// UDP ASSOCIATE, then one datagram to <paramref name="echo"/> (resent every 500 ms: UDP may drop); asserts the answer
-    /// names the target as its source and carries "echo:" + what was sent.
+    /// UDP ASSOCIATE, then one datagram to <paramref name="echo"/>; asserts the answer names the target as its source and
+    /// carries "echo:" + what was sent.
     /// </summary>
     protected async Task AssertUdpEchoAsync(Socks5Client client, IPEndPoint echo)
     {
         using Socks5UdpAssociation association = await client.AssociateUdpAsync(Ct);
         byte[] payload = Encoding.ASCII.GetBytes("udp-" + Guid.NewGuid().ToString("N"));
+        (byte[] answer, IPEndPoint source) = await UdpRoundTripAsync(association, echo, payload);
+        Assert.Equal([.. "echo:"u8.ToArray(), .. payload], answer);
+        Assert.Equal(echo.Address, source.Address);
+        Assert.Equal(echo.Port, source.Port);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="payload"/> to <paramref name="destination"/> through the association (resent every 500 ms: UDP
+    /// may drop) and returns the first answer's payload and the source its header names.
+    /// </summary>
+    protected async Task<(byte[] Payload, IPEndPoint Source)> UdpRoundTripAsync(Socks5UdpAssociation association, EndPoint destination, byte[] payload)
+    {
         var buffer = new byte[1024];
-        Socks5UdpReceiveResult received;
         while (true)
         {
-            await association.SendToAsync(payload, echo, Ct);
+            await association.SendToAsync(payload, destination, Ct);
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(Ct);
             wait.CancelAfter(TimeSpan.FromMilliseconds(500));
             try
             {
-                received = await association.ReceiveFromAsync(buffer, wait.Token);
-                break;
+                Socks5UdpReceiveResult received = await association.ReceiveFromAsync(buffer, wait.Token);
+                return (buffer.AsSpan(0, received.ReceivedBytes).ToArray(), Assert.IsType<IPEndPoint>(received.RemoteEndPoint));
             }
             catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
             {
                 // Not back yet: send again.
             }
         }
-
-        Assert.Equal([.. "echo:"u8.ToArray(), .. payload], buffer.AsSpan(0, received.ReceivedBytes).ToArray());
-        var source = Assert.IsType<IPEndPoint>(received.RemoteEndPoint);
-        Assert.Equal(echo.Address, source.Address);
-        Assert.Equal(echo.Port, source.Port);
     }
 
     /// <summary>

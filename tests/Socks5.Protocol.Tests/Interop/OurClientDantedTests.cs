@@ -129,6 +129,16 @@ public sealed class OurClientDantedTests(DantedFixture danted) : OurClientTest
     }
 
     [PeerFact("danted", "dante-server")]
+    public async Task Bind_AcceptCancelled_ThrowsPromptly()
+    {
+        using Socks5PendingBind bind = await Client(v6: false, auth: false).BindAsync(null, Ct);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => bind.AcceptAsync(cancel.Token));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), clock.Elapsed.ToString());
+    }
+
+    [PeerFact("danted", "dante-server")]
     public async Task Bind_Ipv6UnspecifiedPeer_SurfacesNetworkUnreachable()
     {
         Socks5Client client = Client(v6: true, auth: false);
@@ -145,6 +155,17 @@ public sealed class OurClientDantedTests(DantedFixture danted) : OurClientTest
     [InlineData(true)]
     public async Task UdpAssociate_CrossFamily_DatagramEchoedBack(bool v6Proxy) =>
         await AssertUdpEchoAsync(Client(v6Proxy, auth: false), v6Proxy ? Targets.UdpEcho4 : Targets.UdpEcho6);
+
+    [PeerFact("danted", "dante-server")]
+    public async Task UdpAssociate_65000ByteDatagram_EchoedWhole()
+    {
+        using Socks5UdpAssociation association = await Client(v6: false, auth: false).AssociateUdpAsync(Ct);
+        byte[] payload = new byte[65_000];
+        new Random(1928).NextBytes(payload);
+        (byte[] answer, IPEndPoint source) = await UdpRoundTripAsync(association, Targets.UdpEcho4, payload);
+        Assert.Equal(Targets.UdpEcho4, source);
+        Assert.True(answer.AsSpan().SequenceEqual([.. "echo:"u8, .. payload]), $"{answer.Length} bytes back, not the {payload.Length + 5} sent + echo:");
+    }
 
     [PeerFact("danted", "dante-server")]
     public async Task UdpAssociate_DatagramToName_EchoedBackFromAddress()

@@ -82,7 +82,7 @@ public abstract class OurClientTest : InteropTest
     /// </summary>
     protected async Task<(byte[] Payload, IPEndPoint Source)> UdpRoundTripAsync(Socks5UdpAssociation association, EndPoint destination, byte[] payload)
     {
-        var buffer = new byte[1024];
+        var buffer = new byte[65_536];
         while (true)
         {
             await association.SendToAsync(payload, destination, Ct);
@@ -102,7 +102,7 @@ public abstract class OurClientTest : InteropTest
 
     /// <summary>
     /// BIND; a peer socket connects to <see cref="Socks5PendingBind.ListenAddress"/>; asserts the second reply names the
-    /// peer's own address and port, then sends bytes each way and asserts they arrive. With
+    /// peer's own address and port, then sends bytes each way and asserts they arrive, then half-closes each way. With
     /// <paramref name="peerSpeaksFirst"/> the peer writes before <see cref="Socks5PendingBind.AcceptAsync"/> is called, so
     /// its bytes may arrive with the second reply: none may be lost to the handshake.
     /// </summary>
@@ -143,6 +143,16 @@ public abstract class OurClientTest : InteropTest
         got = new byte[fromBinder.Length];
         await peerStream.ReadExactlyAsync(got, Ct);
         Assert.Equal(fromBinder, got);
+
+        // Half-close each way: the binder's FIN reaches the peer, which can still answer; then the peer's FIN.
+        tunnel.ShutdownWrite();
+        Assert.Equal(0, await peerStream.ReadAsync(new byte[16], Ct));
+        await peerStream.WriteAsync("after-fin"u8.ToArray(), Ct);
+        got = new byte["after-fin".Length];
+        await tunnel.Stream.ReadExactlyAsync(got, Ct);
+        Assert.Equal("after-fin"u8.ToArray(), got);
+        peer.Shutdown(SocketShutdown.Send);
+        Assert.Equal(0, await tunnel.Stream.ReadAsync(new byte[16], Ct));
     }
 
     /// <summary>

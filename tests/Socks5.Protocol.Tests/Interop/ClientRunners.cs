@@ -28,6 +28,9 @@ public sealed class ClientRunners(string workDir, LoopbackTargets targets)
 {
     private const string SystemPython = "/usr/bin/python3";
 
+    /// <summary>The repository's root (the folder with Socks5.Protocol.sln above the test assembly), or null. Declared first: the scripts folder is found from it.</summary>
+    public static string? RepositoryRoot { get; } = FindRepositoryRoot();
+
     /// <summary>The shared client scripts folder, found from the repository root (the folder with the .sln).</summary>
     public static string ScriptsFolder { get; } = FindScriptsFolder();
 
@@ -183,16 +186,21 @@ public sealed class ClientRunners(string workDir, LoopbackTargets targets)
         return path;
     }
 
-    private static string FindScriptsFolder()
+    private static string? FindRepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "Socks5.Protocol.sln")))
             {
-                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "peers", "clients"));
+                return dir.FullName;
             }
         }
 
-        return Path.Combine(AppContext.BaseDirectory, "shared", "peers", "clients");
+        return null;
     }
+
+    private static string FindScriptsFolder() =>
+        RepositoryRoot is string root
+            ? Path.GetFullPath(Path.Combine(root, "..", "shared", "peers", "clients"))
+            : Path.Combine(AppContext.BaseDirectory, "shared", "peers", "clients");
 }

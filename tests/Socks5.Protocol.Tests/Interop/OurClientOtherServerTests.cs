@@ -1,0 +1,179 @@
+using System.Net;
+using Socks5.Protocol.Engine;
+using Socks5.Protocol.Hosting;
+using Socks5.Protocol.Wire;
+using Xunit;
+
+namespace Socks5.Protocol.Tests.Interop;
+
+/// <summary>The library's client against microsocks: CONNECT with and without auth; BIND and UDP get REP 7.</summary>
+[Collection(MicrosocksCollection.Name)]
+public sealed class OurClientMicrosocksTests(MicrosocksFixture microsocks) : OurClientTest
+{
+    [PeerTheory("microsocks", "microsocks")]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Connect_EchoComesBack(bool auth)
+    {
+        IPEndPoint proxy = auth ? microsocks.AuthProxy4 : microsocks.Proxy4;
+        using Socks5Tunnel tunnel = await ConnectAndAssertEchoAsync(Client(proxy, auth), microsocks.Targets.Echo4);
+        using Socks5Tunnel byName = await ConnectAndAssertEchoAsync(Client(proxy, auth), new DnsEndPoint("localhost", microsocks.Targets.EchoPort));
+    }
+
+    [PeerFact("microsocks", "microsocks")]
+    public async Task WrongPassword_SurfacesStatus2() =>
+        await AssertWrongPasswordAsync(microsocks.AuthProxy4, 2, microsocks.Targets.Echo4);
+
+    [PeerTheory("microsocks", "microsocks")]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Bind_SurfacesCommandNotSupported(bool auth)
+    {
+        Socks5Client client = Client(auth ? microsocks.AuthProxy4 : microsocks.Proxy4, auth);
+        Socks5Exception e = await AssertFailsAsync(() => client.BindAsync(null, Ct), HandshakeFailure.RequestRejected, ReplyCode.CommandNotSupported);
+        Assert.Contains("REP 0x07", e.Message, StringComparison.Ordinal);
+    }
+
+    [PeerTheory("microsocks", "microsocks")]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task UdpAssociate_SurfacesCommandNotSupported(bool auth)
+    {
+        Socks5Client client = Client(auth ? microsocks.AuthProxy4 : microsocks.Proxy4, auth);
+        await AssertFailsAsync(() => client.AssociateUdpAsync(Ct), HandshakeFailure.RequestRejected, ReplyCode.CommandNotSupported);
+    }
+}
+
+/// <summary>The library's client against <c>ssh -D</c>: CONNECT; BIND and UDP are closed without a reply.</summary>
+[Collection(SshCollection.Name)]
+public sealed class OurClientSshDynamicForwardTests(SshDynamicForwardFixture ssh) : OurClientTest
+{
+    [PeerTheory("sshd", "openssh-server", "ssh", "openssh-client")]
+    [InlineData("127.0.0.1")]
+    [InlineData("::1")]
+    [InlineData("localhost")]
+    public async Task Connect_EchoComesBack(string host)
+    {
+        using Socks5Tunnel tunnel = await Client(ssh.Proxy4).ConnectAsync(host, ssh.Targets.EchoPort, Ct);
+        await RawSocks5Client.AssertEchoAsync(tunnel.Stream, Ct);
+    }
+
+    [PeerFact("sshd", "openssh-server", "ssh", "openssh-client")]
+    public async Task Bind_ClosedWithoutReply_SurfacesConnectionClosed()
+    {
+        Socks5Client client = Client(ssh.Proxy4);
+        Socks5Exception e = await AssertFailsAsync(() => client.BindAsync(null, Ct), HandshakeFailure.ConnectionClosed, null);
+        Assert.Contains("closed the connection", e.Message, StringComparison.Ordinal);
+        Assert.Contains("BIND", e.Message, StringComparison.Ordinal);
+    }
+
+    [PeerFact("sshd", "openssh-server", "ssh", "openssh-client")]
+    public async Task UdpAssociate_ClosedWithoutReply_SurfacesConnectionClosed()
+    {
+        Socks5Client client = Client(ssh.Proxy4);
+        Socks5Exception e = await AssertFailsAsync(() => client.AssociateUdpAsync(Ct), HandshakeFailure.ConnectionClosed, null);
+        Assert.Contains("closed the connection", e.Message, StringComparison.Ordinal);
+        Assert.Contains("UDP ASSOCIATE", e.Message, StringComparison.Ordinal);
+    }
+
+    [PeerFact("sshd", "openssh-server", "ssh", "openssh-client")]
+    public async Task CredentialsOffered_PicksNoAuth_EchoComesBack()
+    {
+        // Our client offers {00,02} when it has credentials; ssh -D picks 00 and never sees them.
+        using Socks5Tunnel tunnel = await ConnectAndAssertEchoAsync(Client(ssh.Proxy4, auth: true), ssh.Targets.Echo4);
+    }
+}
+
+/// <summary>The library's client against shadowsocks-libev's ss-local (through ss-server): CONNECT and UDP.</summary>
+[Collection(ShadowsocksCollection.Name)]
+public sealed class OurClientShadowsocksTests(ShadowsocksFixture ss) : OurClientTest
+{
+    [PeerFact("ss-local", "shadowsocks-libev")]
+    public async Task Connect_EchoComesBack()
+    {
+        using Socks5Tunnel tunnel = await ConnectAndAssertEchoAsync(Client(ss.Proxy4), ss.Targets.Echo4);
+    }
+
+    [PeerFact("ss-local", "shadowsocks-libev")]
+    public async Task Connect_ClosedPort_SucceedsThenEndsAtOnce()
+    {
+        // ss-local answers REP 0 before it connects: the client cannot know, and sees the tunnel end with no byte.
+        await AssertClosedPortTunnelEndsAsync(Client(ss.Proxy4));
+    }
+
+    [PeerFact("ss-local", "shadowsocks-libev")]
+    public async Task UdpAssociate_DatagramEchoedBack() =>
+        await AssertUdpEchoAsync(Client(ss.Proxy4), ss.Targets.UdpEcho4);
+
+    [PeerFact("ss-local", "shadowsocks-libev")]
+    public async Task Bind_TruncatedReply_SurfacesConnectionClosedWithItsCode()
+    {
+        // ss-local sends 05 07 00 01 (no address) and closes: the client keeps the code it did get.
+        Socks5Client client = Client(ss.Proxy4);
+        Socks5Exception e = await AssertFailsAsync(() => client.BindAsync(null, Ct), HandshakeFailure.ConnectionClosed, ReplyCode.CommandNotSupported);
+        Assert.Contains("REP 0x07", e.Message, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>The library's client against v2ray's socks inbound: CONNECT and UDP, with and without auth.</summary>
+[Collection(V2rayCollection.Name)]
+public sealed class OurClientV2rayTests(V2rayFixture v2ray) : OurClientTest
+{
+    [PeerTheory("v2ray", "v2ray")]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Connect_EchoComesBack(bool auth)
+    {
+        using Socks5Tunnel tunnel = await ConnectAndAssertEchoAsync(Client(auth ? v2ray.AuthProxy4 : v2ray.Proxy4, auth), v2ray.Targets.Echo4);
+    }
+
+    [PeerTheory("v2ray", "v2ray")]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task UdpAssociate_DatagramEchoedBack(bool auth) =>
+        await AssertUdpEchoAsync(Client(auth ? v2ray.AuthProxy4 : v2ray.Proxy4, auth), v2ray.Targets.UdpEcho4);
+
+    [PeerFact("v2ray", "v2ray")]
+    public async Task Connect_ClosedPort_SucceedsThenEndsAtOnce()
+    {
+        // v2ray, too, answers REP 0 before it connects.
+        await AssertClosedPortTunnelEndsAsync(Client(v2ray.Proxy4));
+    }
+
+    [PeerFact("v2ray", "v2ray")]
+    public async Task WrongPassword_SurfacesStatusFF() =>
+        await AssertWrongPasswordAsync(v2ray.AuthProxy4, 0xFF, v2ray.Targets.Echo4);
+
+    [PeerFact("v2ray", "v2ray")]
+    public async Task Bind_SurfacesCommandNotSupported()
+    {
+        Socks5Client client = Client(v2ray.Proxy4);
+        await AssertFailsAsync(() => client.BindAsync(null, Ct), HandshakeFailure.RequestRejected, ReplyCode.CommandNotSupported);
+    }
+}
+
+/// <summary>The library's client against tor with no network: its error reply must surface.</summary>
+[Collection(TorCollection.Name)]
+public sealed class OurClientTorTests(TorFixture tor) : OurClientTest
+{
+    [PeerTheory("tor", "tor", "socat", "socat")]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ConnectToLoopback_SurfacesGeneralFailure(bool auth)
+    {
+        // tor accepts any credentials.
+        Socks5Client client = auth ? Client(tor.Proxy4, "anyone", "anything") : Client(tor.Proxy4);
+        Socks5Exception e = await AssertFailsAsync(() => client.ConnectAsync(tor.Targets.Echo4, Ct), HandshakeFailure.RequestRejected, ReplyCode.GeneralFailure);
+        Assert.Equal(tor.Targets.Echo4, e.Destination);
+        Assert.Contains("REP 0x01", e.Message, StringComparison.Ordinal);
+    }
+
+    [PeerFact("tor", "tor", "socat", "socat")]
+    public async Task ConnectToLocalhostByName_SurfacesGeneralFailure()
+    {
+        // tor refuses the name localhost as it refuses private addresses: at once, with REP 1.
+        Socks5Client client = Client(tor.Proxy4);
+        Socks5Exception e = await AssertFailsAsync(() => client.ConnectAsync("localhost", tor.Targets.EchoPort, Ct), HandshakeFailure.RequestRejected, ReplyCode.GeneralFailure);
+        Assert.Equal(new DnsEndPoint("localhost", tor.Targets.EchoPort), e.Destination);
+    }
+}

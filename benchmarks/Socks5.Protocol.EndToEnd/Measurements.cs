@@ -19,24 +19,28 @@ internal sealed class Series
 
     public List<string> Notes { get; } = new();
 
-    public double Median
-    {
-        get
-        {
-            if (Rounds.Count == 0)
-            {
-                return double.NaN;
-            }
+    /// <summary>The proxy's CPU time per unit of work in each round (empty for the no-proxy row).</summary>
+    public List<double> Cpu { get; } = new();
 
-            double[] sorted = Rounds.Order().ToArray();
-            int mid = sorted.Length / 2;
-            return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-        }
-    }
+    public double CpuMedian => MedianOf(Cpu);
+
+    public double Median => MedianOf(Rounds);
 
     public double Min => Rounds.Count == 0 ? double.NaN : Rounds.Min();
 
     public double Max => Rounds.Count == 0 ? double.NaN : Rounds.Max();
+
+    private static double MedianOf(List<double> values)
+    {
+        if (values.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        double[] sorted = values.Order().ToArray();
+        int mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
 }
 
 /// <summary>The three whole-system measurements.</summary>
@@ -49,8 +53,9 @@ internal static class Measurements
     /// <summary>
     /// Bulk throughput of one tunnel: the client sends <paramref name="bytes"/> in 128 KiB writes; the clock runs from the
     /// first write until the sink has read the last byte. The tunnel (and its handshake) is open before the clock starts.
+    /// Returns MiB/s and the proxy's CPU seconds over the same span (NaN without a proxy).
     /// </summary>
-    public static async Task<double> BulkOnceAsync(Proxy? proxy, BulkSink sink, long bytes, CancellationToken cancellationToken)
+    public static async Task<(double MibPerSecond, double CpuSeconds)> BulkOnceAsync(Proxy? proxy, BulkSink sink, long bytes, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(StepTimeout + TimeSpan.FromSeconds(bytes / (16.0 * 1024 * 1024)));
@@ -59,6 +64,7 @@ internal static class Measurements
         using Socket server = await accepted;
         byte[] chunk = new byte[128 * 1024];
         Random.Shared.NextBytes(chunk);
+        double cpuBefore = proxy?.Process.TreeCpuSeconds() ?? double.NaN;
         var stopwatch = Stopwatch.StartNew();
         Task<long> drained = sink.DrainAsync(server, bytes, timeout.Token);
         long left = bytes;
@@ -71,18 +77,21 @@ internal static class Measurements
 
         await drained;
         stopwatch.Stop();
-        return bytes / stopwatch.Elapsed.TotalSeconds / (1024 * 1024);
+        double cpu = (proxy?.Process.TreeCpuSeconds() ?? double.NaN) - cpuBefore;
+        return (bytes / stopwatch.Elapsed.TotalSeconds / (1024 * 1024), cpu);
     }
 
     /// <summary>
     /// Handshakes per second: <paramref name="clients"/> loops, each connecting to the proxy, doing greeting and CONNECT to
     /// the accept-and-close target, reading the reply and closing with a reset, for <paramref name="duration"/>. With no
-    /// proxy each loop only connects to the target and closes (the limit).
+    /// proxy each loop only connects to the target and closes (the limit). Also returns the proxy's CPU seconds per
+    /// handshake (NaN without a proxy).
     /// </summary>
-    public static async Task<(double Rate, long Failures)> HandshakesAsync(Proxy? proxy, IPEndPoint target, int clients, TimeSpan duration, CancellationToken cancellationToken)
+    public static async Task<(double Rate, long Failures, double CpuPerHandshake)> HandshakesAsync(Proxy? proxy, IPEndPoint target, int clients, TimeSpan duration, CancellationToken cancellationToken)
     {
         long done = 0;
         long failed = 0;
+        double cpuBefore = proxy?.Process.TreeCpuSeconds() ?? double.NaN;
         var stopwatch = Stopwatch.StartNew();
 
         async Task LoopAsync()
@@ -118,7 +127,9 @@ internal static class Measurements
         await Task.WhenAll(loops);
         stopwatch.Stop();
         cancellationToken.ThrowIfCancellationRequested();
-        return (Interlocked.Read(ref done) / stopwatch.Elapsed.TotalSeconds, Interlocked.Read(ref failed));
+        double cpu = (proxy?.Process.TreeCpuSeconds() ?? double.NaN) - cpuBefore;
+        long count = Interlocked.Read(ref done);
+        return (count / stopwatch.Elapsed.TotalSeconds, Interlocked.Read(ref failed), cpu / Math.Max(1, count));
     }
 
     /// <summary>

@@ -135,6 +135,9 @@ internal sealed class ChildProcess : IDisposable
     /// <summary>How many processes the tree has now (danted forks helpers).</summary>
     public int TreeSize() => ProcFs.Descendants(Pid).Count + 1;
 
+    /// <summary>CPU seconds used so far by this process and its descendants.</summary>
+    public double TreeCpuSeconds() => ProcFs.TreeCpuSeconds(Pid);
+
     public void Dispose()
     {
         lock (s_running)
@@ -214,6 +217,21 @@ internal static class ProcFs
         return total;
     }
 
+    /// <summary>
+    /// CPU time (user + system) of a process and its live descendants, including what their reaped children used, in
+    /// seconds (clock ticks of 10 ms).
+    /// </summary>
+    public static double TreeCpuSeconds(int pid)
+    {
+        long ticks = CpuTicks(pid);
+        foreach (int child in Descendants(pid))
+        {
+            ticks += CpuTicks(child);
+        }
+
+        return ticks / 100.0;
+    }
+
     public static List<int> Descendants(int root)
     {
         var parents = new Dictionary<int, int>();
@@ -268,6 +286,21 @@ internal static class ProcFs
         catch (IOException)
         {
             return "?";
+        }
+    }
+
+    // Fields 14-17 of /proc/PID/stat: utime, stime, cutime, cstime (all threads of the process).
+    private static long CpuTicks(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            string[] rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return Enumerable.Range(11, 4).Sum(i => long.Parse(rest[i], CultureInfo.InvariantCulture));
+        }
+        catch (IOException)
+        {
+            return 0;
         }
     }
 

@@ -243,15 +243,22 @@ internal sealed class Run
                 // Rotate the order each round so that a slow stretch of the shared machine does not always hit the same row.
                 foreach (Proxy? proxy in Rotate(proxies, round))
                 {
-                    double mibs = await Measurements.BulkOnceAsync(proxy, sink, _settings.BulkBytes, _cancel);
-                    series[proxy?.Name ?? Measurements.Direct].Rounds.Add(mibs);
-                    Console.WriteLine($"  round {round + 1}: {proxy?.Name ?? Measurements.Direct,-20} {mibs,8:F0} MiB/s");
+                    (double mibs, double cpu) = await Measurements.BulkOnceAsync(proxy, sink, _settings.BulkBytes, _cancel);
+                    Series row = series[proxy?.Name ?? Measurements.Direct];
+                    row.Rounds.Add(mibs);
+                    double cpuPerGib = cpu / (_settings.BulkBytes / (1024.0 * 1024 * 1024));
+                    if (proxy is not null)
+                    {
+                        row.Cpu.Add(cpuPerGib);
+                    }
+
+                    Console.WriteLine($"  round {round + 1}: {row.Name,-20} {mibs,8:F0} MiB/s{(proxy is null ? "" : $", proxy CPU {cpuPerGib:F2} s/GiB")}");
                     await Task.Delay(100, _cancel);
                 }
             }
 
             _report.Heading($"Bulk throughput of one tunnel ({_settings.BulkBytes / (1024 * 1024)} MiB client → loopback sink, median of {_settings.Rounds})");
-            _report.Table(series.Values, "MiB/s", Measurements.Direct, higherIsBetter: true, format: "F0");
+            _report.Table(series.Values, "MiB/s", Measurements.Direct, higherIsBetter: true, format: "F0", cpu: ("proxy CPU s per GiB", "F2"));
             Series ours = series[Proxy.Ours];
             if (series.TryGetValue(Proxy.Socat, out Series? socat))
             {
@@ -294,20 +301,25 @@ internal sealed class Run
                 foreach (Proxy? proxy in Rotate(proxies, round))
                 {
                     await Task.Delay(300, _cancel);
-                    (double rate, long failures) = await Measurements.HandshakesAsync(proxy, target.EndPoint, clients, _settings.HandshakeDuration, _cancel);
+                    (double rate, long failures, double cpu) = await Measurements.HandshakesAsync(proxy, target.EndPoint, clients, _settings.HandshakeDuration, _cancel);
                     Series row = series[proxy?.Name ?? Measurements.PlainConnect];
                     row.Rounds.Add(rate);
+                    if (proxy is not null)
+                    {
+                        row.Cpu.Add(cpu * 1e6);
+                    }
+
                     if (failures > 0)
                     {
                         row.Notes.Add($"{failures} failed in round {round + 1}");
                     }
 
-                    Console.WriteLine($"  round {round + 1}: {row.Name,-28} {rate,8:F0} /s{(failures > 0 ? $"  ({failures} failed)" : "")}");
+                    Console.WriteLine($"  round {round + 1}: {row.Name,-28} {rate,8:F0} /s{(proxy is null ? "" : $", proxy CPU {cpu * 1e6:F0} µs each")}{(failures > 0 ? $"  ({failures} failed)" : "")}");
                 }
             }
 
             _report.Heading($"CONNECT handshakes per second ({clients} clients at once, accept-and-close target, {_settings.HandshakeDuration.TotalSeconds} s rounds, median of {_settings.Rounds})");
-            _report.Table(series.Values, "handshakes/s", Measurements.PlainConnect, higherIsBetter: true, format: "F0");
+            _report.Table(series.Values, "handshakes/s", Measurements.PlainConnect, higherIsBetter: true, format: "F0", cpu: ("proxy CPU µs per handshake", "F0"));
             if (series.TryGetValue(Proxy.Microsocks, out Series? microsocks))
             {
                 AddTarget("handshakes ≥ 1.3× microsocks", series[Proxy.Ours].Median / microsocks.Median, 1.3, true);
@@ -435,21 +447,22 @@ internal sealed class Report
     }
 
     /// <summary>One row per series: median, spread, ratio to the limit row (if any), and ours ÷ this row.</summary>
-    public void Table(IEnumerable<Series> rows, string unit, string? limitName, bool higherIsBetter, string format)
+    public void Table(IEnumerable<Series> rows, string unit, string? limitName, bool higherIsBetter, string format, (string Label, string Format)? cpu = null)
     {
         List<Series> list = rows.ToList();
         Series? limit = limitName is null ? null : list.FirstOrDefault(s => s.Name == limitName);
         Series? ours = list.FirstOrDefault(s => s.Name == Proxy.Ours);
         string F(double v) => double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
         string R(double v) => double.IsNaN(v) || double.IsInfinity(v) ? "n/a" : v.ToString("F2", CultureInfo.InvariantCulture) + "×";
-        Line($"| | median {unit} | min – max |{(limit is null ? "" : " × limit |")} {Proxy.Ours} ÷ this{(higherIsBetter ? "" : " (lower is better)")} | notes |");
-        Line($"| --- | ---: | ---: |{(limit is null ? "" : " ---: |")} ---: | --- |");
+        Line($"| | median {unit} | min – max |{(limit is null ? "" : " × limit |")} {Proxy.Ours} ÷ this{(higherIsBetter ? "" : " (lower is better)")} |{(cpu is null ? "" : $" median {cpu.Value.Label} |")} notes |");
+        Line($"| --- | ---: | ---: |{(limit is null ? "" : " ---: |")} ---: |{(cpu is null ? "" : " ---: |")} --- |");
         foreach (Series s in list)
         {
             string name = s == limit ? $"{s.Name} (the limit)" : s.Name == Proxy.Ours ? $"**{s.Name}**" : s.Name;
             string vsLimit = limit is null ? "" : $" {R(s.Median / limit.Median)} |";
             string vsOurs = ours is null || s == ours ? "" : R(ours.Median / s.Median);
-            Line($"| {name} | {F(s.Median)} | {F(s.Min)} – {F(s.Max)} |{vsLimit} {vsOurs} | {string.Join("; ", s.Notes)} |");
+            string cpuCell = cpu is null ? "" : $" {(s.Cpu.Count == 0 ? "" : s.CpuMedian.ToString(cpu.Value.Format, CultureInfo.InvariantCulture))} |";
+            Line($"| {name} | {F(s.Median)} | {F(s.Min)} – {F(s.Max)} |{vsLimit} {vsOurs} |{cpuCell} {string.Join("; ", s.Notes)} |");
         }
     }
 

@@ -62,6 +62,8 @@ internal sealed class ArrayPoolTracker : EventListener
     private const string SourceName = "System.Buffers.ArrayPoolEventSource";
     private readonly object _gate = new();
     private readonly Dictionary<int, (int Count, int Size)> _out = new();
+    private readonly Dictionary<int, string> _stacks = new();
+    private readonly bool _recordStacks = Environment.GetEnvironmentVariable("SOCKS5_E2E_POOL_STACKS") == "1";
     private EventSource? _source;
     private long _rented;
     private long _returned;
@@ -73,6 +75,7 @@ internal sealed class ArrayPoolTracker : EventListener
         lock (_gate)
         {
             _out.Clear();
+            _stacks.Clear();
             _rented = 0;
             _returned = 0;
             _tracking = true;
@@ -97,6 +100,15 @@ internal sealed class ArrayPoolTracker : EventListener
                 count += n;
                 bytes += (long)n * size;
                 largest = Math.Max(largest, size);
+            }
+
+            if (_recordStacks)
+            {
+                // Diagnostics: where each buffer still out was rented (to stderr, which the harness logs).
+                foreach (int id in _out.Keys)
+                {
+                    Console.Error.WriteLine($"outstanding buffer {id}, rented at:{Environment.NewLine}{_stacks.GetValueOrDefault(id)}");
+                }
             }
 
             return string.Create(CultureInfo.InvariantCulture, $"POOL {_rented} {_returned} {count} {bytes} {largest}");
@@ -130,6 +142,10 @@ internal sealed class ArrayPoolTracker : EventListener
             {
                 _rented++;
                 _out[id] = _out.TryGetValue(id, out var held) ? (held.Count + 1, size) : (1, size);
+                if (_recordStacks)
+                {
+                    _stacks[id] = Environment.StackTrace;
+                }
             }
             else if (eventData.EventId == 3)
             {

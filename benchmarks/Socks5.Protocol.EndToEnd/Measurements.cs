@@ -194,7 +194,7 @@ internal static class Measurements
     /// idle tunnels, wait, measure again. For our server also the managed heap (full GC) and the pooled buffers rented
     /// and not returned in between.
     /// </summary>
-    public static async Task<MemoryRound> MemoryOnceAsync(Func<Task<Proxy>> start, int tunnels, CancellationToken cancellationToken)
+    public static async Task<MemoryRound> MemoryOnceAsync(Func<Task<Proxy>> start, int tunnels, TimeSpan hold, CancellationToken cancellationToken)
     {
         using var target = new EchoOnceHoldTarget();
         using Proxy proxy = await start();
@@ -223,6 +223,12 @@ internal static class Measurements
             if (proxy.Process.HasExited)
             {
                 throw new InvalidOperationException($"{proxy.Name} exited during the memory round");
+            }
+
+            if (ours && hold > TimeSpan.Zero)
+            {
+                Console.WriteLine($"  holding {tunnels} idle tunnels of pid {proxy.Process.Pid} for {hold.TotalSeconds} s");
+                await Task.Delay(hold, cancellationToken);
             }
 
             return new MemoryRound(rssBefore, rssAfter, processes, heapBefore, heapAfter, pool);

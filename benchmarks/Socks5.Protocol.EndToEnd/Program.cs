@@ -77,7 +77,7 @@ internal sealed class Settings
 {
     public const string Usage = """
         usage: Socks5.Protocol.EndToEnd [--quick] [--rounds N] [--only bulk,handshake,memory] [--bulk-mib N]
-                                        [--handshake-seconds S] [--tunnels N] [--out FILE.md] [--keep]
+                                        [--handshake-seconds S] [--tunnels N] [--out FILE.md] [--keep] [--hold-seconds S]
                Socks5.Protocol.EndToEnd --serve PORT     (our server alone, with default options; used by the harness)
         """;
 
@@ -100,6 +100,9 @@ internal sealed class Settings
     public string OutFile { get; private set; } = Path.Combine("artifacts", "e2e", "results.md");
 
     public bool KeepScratch { get; private set; }
+
+    /// <summary>Diagnostics: keep our server's idle tunnels open this long after measuring (for dotnet-gcdump and the like).</summary>
+    public TimeSpan Hold { get; private set; }
 
     public static Settings Parse(string[] args)
     {
@@ -142,6 +145,9 @@ internal sealed class Settings
                     break;
                 case "--keep":
                     settings.KeepScratch = true;
+                    break;
+                case "--hold-seconds":
+                    settings.Hold = TimeSpan.FromSeconds(double.Parse(Value(), CultureInfo.InvariantCulture));
                     break;
                 default:
                     throw new ArgumentException("unknown argument " + args[i]);
@@ -360,7 +366,7 @@ internal sealed class Run
         {
             foreach ((string name, Func<Task<Proxy>> start) in Rotate(starts, round))
             {
-                Measurements.MemoryRound m = await Measurements.MemoryOnceAsync(start, tunnels, _cancel);
+                Measurements.MemoryRound m = await Measurements.MemoryOnceAsync(start, tunnels, _settings.Hold, _cancel);
                 double perTunnel = (m.RssAfter - m.RssBefore) / 1024.0 / tunnels;
                 rss[name].Rounds.Add(perTunnel);
                 rss[name].Notes.Add($"{m.Processes} process(es)");

@@ -90,6 +90,7 @@ internal sealed class Proxy : IDisposable
             }
 
             int port = int.Parse(first["LISTENING ".Length..], CultureInfo.InvariantCulture);
+            Console.WriteLine($"  ({Ours} server: pid {child.Pid}, 127.0.0.1:{port})");
             return new Proxy(Ours, child, new IPEndPoint(IPAddress.Loopback, port), true);
         }
         catch

@@ -170,8 +170,8 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
 #endif
                 try
                 {
-                    // Bytes to read, or readable with none (the peer's FIN, or an error that the real read will report).
-                    if (_socket.Available > 0 || _socket.Poll(0, SelectMode.SelectRead))
+                    // Readable now: bytes, the peer's FIN, or an error that the real read will report. One poll(2), no wait.
+                    if (_socket.Poll(0, SelectMode.SelectRead))
                     {
                         return 0;
                     }

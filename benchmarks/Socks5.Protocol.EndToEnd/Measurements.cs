@@ -83,11 +83,11 @@ internal static class Measurements
 
     /// <summary>
     /// Handshakes per second: <paramref name="clients"/> loops, each connecting to the proxy, doing greeting and CONNECT to
-    /// the accept-and-close target, reading the reply and closing with a reset, for <paramref name="duration"/>. With no
-    /// proxy each loop only connects to the target and closes (the limit). Also returns the proxy's CPU seconds per
+    /// the accept-and-close target, reading the reply and closing (a FIN, or a reset when <paramref name="reset"/>), for
+    /// <paramref name="duration"/>. With no proxy each loop only connects to the target and closes (the limit). Also returns the proxy's CPU seconds per
     /// handshake (NaN without a proxy).
     /// </summary>
-    public static async Task<(double Rate, long Failures, double CpuPerHandshake)> HandshakesAsync(Proxy? proxy, IPEndPoint target, int clients, TimeSpan duration, CancellationToken cancellationToken)
+    public static async Task<(double Rate, long Failures, double CpuPerHandshake)> HandshakesAsync(Proxy? proxy, IPEndPoint target, int clients, TimeSpan duration, bool reset, CancellationToken cancellationToken)
     {
         long done = 0;
         long failed = 0;
@@ -118,7 +118,14 @@ internal static class Measurements
                 }
                 finally
                 {
-                    Loopback.Abort(socket);
+                    if (reset)
+                    {
+                        Loopback.Abort(socket);
+                    }
+                    else
+                    {
+                        socket.Dispose();
+                    }
                 }
             }
         }

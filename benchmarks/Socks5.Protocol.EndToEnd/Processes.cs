@@ -54,7 +54,7 @@ internal sealed class ChildProcess : IDisposable
     }
 
     /// <summary>Starts a program whose stdin and stdout the harness keeps (a control channel); stderr goes to the log.</summary>
-    public static ChildProcess StartControlled(string name, string program, IEnumerable<string> arguments, string log)
+    public static ChildProcess StartControlled(string name, string program, IEnumerable<string> arguments, string log, IReadOnlyDictionary<string, string> environment)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -66,6 +66,11 @@ internal sealed class ChildProcess : IDisposable
         foreach (string argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach (KeyValuePair<string, string> variable in environment)
+        {
+            start.Environment[variable.Key] = variable.Value;
         }
 
         ChildProcess child = Register(name, start, log);

@@ -43,7 +43,13 @@ internal static class Program
         string scratch = Directory.CreateTempSubdirectory("socks5-e2e-").FullName;
         try
         {
-            var run = new Run(settings, new Environs(scratch), cancel.Token);
+            var env = new Environs(scratch);
+            foreach (KeyValuePair<string, string> variable in settings.OursEnvironment)
+            {
+                env.OursEnvironment[variable.Key] = variable.Value;
+            }
+
+            var run = new Run(settings, env, cancel.Token);
             return await run.ExecuteAsync();
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
@@ -77,7 +83,7 @@ internal sealed class Settings
 {
     public const string Usage = """
         usage: Socks5.Protocol.EndToEnd [--quick] [--rounds N] [--only bulk,handshake,memory] [--bulk-mib N]
-                                        [--handshake-seconds S] [--tunnels N] [--out FILE.md] [--keep] [--hold-seconds S]
+                                        [--handshake-seconds S] [--handshake-close fin|reset] [--tunnels N] [--out FILE.md] [--keep] [--hold-seconds S] [--ours-env NAME=VALUE]
                Socks5.Protocol.EndToEnd --serve PORT     (our server alone, with default options; used by the harness)
         """;
 
@@ -95,11 +101,17 @@ internal sealed class Settings
 
     public int Tunnels { get; private set; } = 1000;
 
+    /// <summary>How handshake clients close: with a FIN (default) or a reset (no TIME_WAIT, but an error for the proxy).</summary>
+    public bool ResetClose { get; private set; }
+
     public HashSet<string> Sections { get; } = new() { "bulk", "handshake", "memory" };
 
     public string OutFile { get; private set; } = Path.Combine("artifacts", "e2e", "results.md");
 
     public bool KeepScratch { get; private set; }
+
+    /// <summary>Experiments: environment variables for our server's process only (e.g. DOTNET_gcServer=1).</summary>
+    public Dictionary<string, string> OursEnvironment { get; } = new();
 
     /// <summary>Diagnostics: keep our server's idle tunnels open this long after measuring (for dotnet-gcdump and the like).</summary>
     public TimeSpan Hold { get; private set; }
@@ -142,6 +154,18 @@ internal sealed class Settings
                     break;
                 case "--out":
                     settings.OutFile = Value();
+                    break;
+                case "--handshake-close":
+                    settings.ResetClose = Value() switch
+                    {
+                        "reset" => true,
+                        "fin" => false,
+                        string other => throw new ArgumentException("--handshake-close takes fin or reset, not " + other),
+                    };
+                    break;
+                case "--ours-env":
+                    string[] pair = Value().Split('=', 2);
+                    settings.OursEnvironment[pair[0]] = pair.Length > 1 ? pair[1] : "";
                     break;
                 case "--keep":
                     settings.KeepScratch = true;
@@ -299,7 +323,7 @@ internal sealed class Run
             Console.WriteLine($"handshakes: {clients} clients, {_settings.HandshakeDuration.TotalSeconds} s per round, {_settings.Rounds} rounds");
             foreach (Proxy? proxy in proxies)
             {
-                await Measurements.HandshakesAsync(proxy, target.EndPoint, clients, TimeSpan.FromMilliseconds(500), _cancel);
+                await Measurements.HandshakesAsync(proxy, target.EndPoint, clients, TimeSpan.FromMilliseconds(500), _settings.ResetClose, _cancel);
             }
 
             for (int round = 0; round < _settings.Rounds; round++)
@@ -307,7 +331,7 @@ internal sealed class Run
                 foreach (Proxy? proxy in Rotate(proxies, round))
                 {
                     await Task.Delay(300, _cancel);
-                    (double rate, long failures, double cpu) = await Measurements.HandshakesAsync(proxy, target.EndPoint, clients, _settings.HandshakeDuration, _cancel);
+                    (double rate, long failures, double cpu) = await Measurements.HandshakesAsync(proxy, target.EndPoint, clients, _settings.HandshakeDuration, _settings.ResetClose, _cancel);
                     Series row = series[proxy?.Name ?? Measurements.PlainConnect];
                     row.Rounds.Add(rate);
                     if (proxy is not null)
@@ -324,7 +348,7 @@ internal sealed class Run
                 }
             }
 
-            _report.Heading($"CONNECT handshakes per second ({clients} clients at once, accept-and-close target, {_settings.HandshakeDuration.TotalSeconds} s rounds, median of {_settings.Rounds})");
+            _report.Heading($"CONNECT handshakes per second ({clients} clients at once, accept-and-close target, clients close with {(_settings.ResetClose ? "a reset" : "a FIN")}, {_settings.HandshakeDuration.TotalSeconds} s rounds, median of {_settings.Rounds})");
             _report.Table(series.Values, "handshakes/s", Measurements.PlainConnect, higherIsBetter: true, format: "F0", cpu: ("proxy CPU µs per handshake", "F0"));
             if (series.TryGetValue(Proxy.Microsocks, out Series? microsocks))
             {

@@ -23,6 +23,9 @@ internal sealed class Environs
 
     public string? Microsocks { get; }
 
+    /// <summary>Extra environment variables for our server's process only (runtime settings, for experiments).</summary>
+    public Dictionary<string, string> OursEnvironment { get; } = new();
+
     public IEnumerable<string> Missing()
     {
         if (Socat is null)
@@ -80,7 +83,7 @@ internal sealed class Proxy : IDisposable
 
         arguments.Add("--serve");
         arguments.Add("0");
-        ChildProcess child = ChildProcess.StartControlled(Ours, self, arguments, Path.Combine(env.Scratch, "ours.log"));
+        ChildProcess child = ChildProcess.StartControlled(Ours, self, arguments, Path.Combine(env.Scratch, "ours.log"), env.OursEnvironment);
         try
         {
             string? first = await child.Answers!.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));

@@ -101,6 +101,22 @@ public sealed class Socks5ClientEngine
     /// <exception cref="InvalidOperationException">No final reply has arrived.</exception>
     public Socks5EndPoint BoundAddress => GetReplyAddress(_finalReply, _finalReplyLength);
 
+    /// <summary>
+    /// Makes the engine ready to run the same request again on a new connection (same command, destination and
+    /// authenticators), keeping its buffers. Authenticators that keep state must be reset by their owner.
+    /// </summary>
+    public void Reset()
+    {
+        State = ClientEngineState.NotStarted;
+        SelectedMethod = AuthenticationMethod.NoAcceptableMethods;
+        Failure = HandshakeFailure.None;
+        ParseError = ParseError.None;
+        ReplyCode = ReplyCode.Succeeded;
+        _authenticator = null;
+        _firstReplyLength = 0;
+        _finalReplyLength = 0;
+    }
+
     /// <summary>Writes the greeting.</summary>
     /// <param name="output">Where to write it.</param>
     /// <returns><see cref="ClientEvent.NeedMoreData"/>.</returns>

@@ -48,10 +48,6 @@ internal sealed class Socks5ServerConnection
         {
             await ServeAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            error = new TimeoutException("The client did not complete the handshake in time.", ex);
-        }
         catch (Exception ex)
         {
             error = ex;
@@ -76,16 +72,13 @@ internal sealed class Socks5ServerConnection
         using (var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             handshakeTimeout.CancelAfter(_options.HandshakeTimeout);
-            e = await _handshake.ReadAsync(handshakeTimeout.Token).ConfigureAwait(false);
-            if (e == ServerEvent.CredentialsReceived)
+            try
             {
-                Socks5ServerEngine engine = _handshake.Engine;
-                _user = Encoding.UTF8.GetString(engine.UserName.ToArray());
-                string password = Encoding.UTF8.GetString(engine.Password.ToArray());
-                bool accepted = _options.ValidateCredentials is { } validate
-                    ? await validate(_user, password, handshakeTimeout.Token).ConfigureAwait(false)
-                    : _server.Credentials.Check(_user, password);
-                e = await _handshake.AcceptCredentialsAsync(accepted, handshakeTimeout.Token).ConfigureAwait(false);
+                e = await ReadRequestAsync(handshakeTimeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex) when (handshakeTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException("The client did not complete the handshake in time.", ex);
             }
         }
 
@@ -95,16 +88,62 @@ internal sealed class Socks5ServerConnection
         }
 
         _request = RequestInfo.From(_handshake.Engine.Request);
-        switch (_request.Command)
+        try
+        {
+            await ServeRequestAsync(_request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (_handshake.Engine.State is ServerEngineState.RequestDecisionPending or ServerEngineState.SecondReplyPending)
+        {
+            // A hook (resolver, access rule, dialer) or the network failed before the client got its reply: it is
+            // still owed one. The exception goes on to the report.
+            await TryReplyAsync(ReplyCode.GeneralFailure).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task<ServerEvent> ReadRequestAsync(CancellationToken cancellationToken)
+    {
+        ServerEvent e = await _handshake.ReadAsync(cancellationToken).ConfigureAwait(false);
+        if (e == ServerEvent.CredentialsReceived)
+        {
+            Socks5ServerEngine engine = _handshake.Engine;
+            string user = Encoding.UTF8.GetString(engine.UserName.ToArray());
+            string password = Encoding.UTF8.GetString(engine.Password.ToArray());
+            bool accepted = _options.ValidateCredentials is { } validate
+                ? await validate(user, password, cancellationToken).ConfigureAwait(false)
+                : _server.Credentials.Check(user, password);
+            _user = accepted ? user : null;
+            e = await _handshake.AcceptCredentialsAsync(accepted, cancellationToken).ConfigureAwait(false);
+        }
+
+        return e;
+    }
+
+    private async Task TryReplyAsync(ReplyCode code)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await ReplyAsync(code, null, timeout.Token).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The client is gone or stuck: closing is all that is left.
+        }
+    }
+
+    private async Task ServeRequestAsync(RequestInfo request, CancellationToken cancellationToken)
+    {
+        switch (request.Command)
         {
             case Command.Connect:
-                await ConnectAsync(_request, cancellationToken).ConfigureAwait(false);
+                await ConnectAsync(request, cancellationToken).ConfigureAwait(false);
                 break;
             case Command.Bind when _options.EnableBind:
-                await BindAsync(_request, cancellationToken).ConfigureAwait(false);
+                await BindAsync(request, cancellationToken).ConfigureAwait(false);
                 break;
             case Command.UdpAssociate when _options.EnableUdpAssociate:
-                await AssociateAsync(_request, cancellationToken).ConfigureAwait(false);
+                await AssociateAsync(request, cancellationToken).ConfigureAwait(false);
                 break;
             default:
                 await ReplyAsync(ReplyCode.CommandNotSupported, null, cancellationToken).ConfigureAwait(false);
@@ -303,12 +342,11 @@ internal sealed class Socks5ServerConnection
         {
             try
             {
-                addresses = _options.Resolver is { } resolve
-                    ? await resolve(request.Host, cancellationToken).ConfigureAwait(false)
-                    : await Dns.GetHostAddressesAsync(request.Host).ConfigureAwait(false);
+                addresses = await _options.ResolveAsync(request.Host, cancellationToken).ConfigureAwait(false);
             }
-            catch (SocketException)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                // SocketException (no such name) and ArgumentException (a name the resolver cannot take) alike.
                 return (Array.Empty<IPEndPoint>(), ReplyCode.HostUnreachable);
             }
         }

@@ -86,8 +86,26 @@ public sealed class Socks5ServerOptions
     /// </summary>
     public IPAddress? AdvertisedAddress { get; set; }
 
-    /// <summary>Called once per connection when it ends, with what happened (the log line). Exceptions it throws are swallowed.</summary>
+    /// <summary>
+    /// Called once per served connection when it ends, with what happened (the log line). Exceptions it throws are
+    /// swallowed. Connections turned away at <see cref="MaxConnections"/> are not served: they are only counted in
+    /// <see cref="Socks5ServerStatistics.Rejected"/>.
+    /// </summary>
     public Action<Socks5ConnectionReport>? ConnectionClosed { get; set; }
+
+    /// <summary>Resolves a name with <see cref="Resolver"/>, or the system resolver.</summary>
+    internal async ValueTask<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
+    {
+        if (Resolver is { } resolve)
+        {
+            return await resolve(host, cancellationToken).ConfigureAwait(false);
+        }
+#if NET
+        return await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+#else
+        return await Dns.GetHostAddressesAsync(host).ConfigureAwait(false);
+#endif
+    }
 
     /// <summary>True when clients must authenticate with a user name and password.</summary>
     public bool RequiresCredentials => Users.Count > 0 || ValidateCredentials is not null;

@@ -94,7 +94,14 @@ internal sealed class UdpRelay : IDisposable
                 Interlocked.Exchange(ref _lastActivity, Environment.TickCount);
                 if (IsClient(source))
                 {
-                    await FromClientAsync(buffer.AsMemory(headroom, received.ReceivedBytes), cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await FromClientAsync(buffer.AsMemory(headroom, received.ReceivedBytes), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is not (OperationCanceledException or ObjectDisposedException))
+                    {
+                        // A hook (resolver, access rule) failed for this datagram: it is dropped, the association goes on.
+                    }
                 }
                 else if (IsKnownDestination(source))
                 {
@@ -227,14 +234,12 @@ internal sealed class UdpRelay : IDisposable
     {
         try
         {
-            IPAddress[] addresses = _options.Resolver is { } resolve
-                ? await resolve(host, cancellationToken).ConfigureAwait(false)
-                : await Dns.GetHostAddressesAsync(host).ConfigureAwait(false);
+            IPAddress[] addresses = await _options.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
             return addresses.Length == 0 ? null : new IPEndPoint(Unmap(addresses[0]), port);
         }
-        catch (SocketException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return null;
+            return null; // a name that does not resolve: the datagram is dropped
         }
     }
 

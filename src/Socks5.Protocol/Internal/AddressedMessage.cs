@@ -71,8 +71,8 @@ internal static class AddressedMessage
         destination[0] = Socks5Greeting.Version;
         destination[1] = field;
         destination[2] = 0;
-        endPoint.TryWrite(destination.Slice(HeaderLength), out int addressLength);
-        bytesWritten = HeaderLength + addressLength;
+        endPoint.WriteValidated(destination.Slice(HeaderLength));
+        bytesWritten = length;
         return true;
     }
 

@@ -12,7 +12,9 @@ internal static class SequenceHelper
 {
     public static ReadOnlySpan<byte> GetSpan(in ReadOnlySequence<byte> source, Span<byte> scratch, int maxMessageLength)
     {
-        ReadOnlySpan<byte> first = source.First.Span;
+        SequencePosition position = source.Start;
+        source.TryGet(ref position, out ReadOnlyMemory<byte> firstSegment);
+        ReadOnlySpan<byte> first = firstSegment.Span;
         if (source.IsSingleSegment || first.Length >= maxMessageLength)
         {
             return first;
@@ -23,8 +25,19 @@ internal static class SequenceHelper
             ThrowHelper.ThrowScratchTooSmall(maxMessageLength);
         }
 
+        // Segment by segment, going on from the first, rather than source.Slice(0, length).CopyTo(scratch):
+        // that slice seeks through the segments again to find its end, and cost more than the parse itself.
         int length = (int)Math.Min(source.Length, maxMessageLength);
-        source.Slice(0, length).CopyTo(scratch);
+        first.CopyTo(scratch);
+        int copied = first.Length;
+        while (copied < length && source.TryGet(ref position, out ReadOnlyMemory<byte> segment))
+        {
+            ReadOnlySpan<byte> span = segment.Span;
+            int count = Math.Min(span.Length, length - copied);
+            span.Slice(0, count).CopyTo(scratch.Slice(copied));
+            copied += count;
+        }
+
         return scratch.Slice(0, length);
     }
 }

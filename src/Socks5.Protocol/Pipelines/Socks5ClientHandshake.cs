@@ -16,6 +16,9 @@ public sealed class Socks5ClientHandshake
 {
     private readonly IDuplexPipe _transport;
     private readonly EngineInput.Step<ClientEvent> _step;
+    // The largest message a server sends during a handshake: a GSSAPI token (replies are at most 262 bytes).
+    private const int MaxServerMessageLength = Socks5.Protocol.Wire.GssapiMessage.HeaderLength + Socks5.Protocol.Wire.GssapiMessage.MaxTokenLength;
+
     private HandshakeFailure _transportFailure;
 
     /// <summary>Creates the adapter.</summary>
@@ -48,40 +51,9 @@ public sealed class Socks5ClientHandshake
             await _transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        PipeReader reader = _transport.Input;
-        while (true)
-        {
-            ReadResult result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            ClientEvent e = ClientEvent.NeedMoreData;
-            int consumed = 0;
-            try
-            {
-                if (!buffer.IsEmpty)
-                {
-                    e = EngineInput.Run(buffer, Socks5.Protocol.Wire.GssapiMessage.HeaderLength + Socks5.Protocol.Wire.GssapiMessage.MaxTokenLength, _step, out consumed);
-                }
-            }
-            catch
-            {
-                reader.AdvanceTo(buffer.Start);
-                throw;
-            }
-
-            if (e != ClientEvent.NeedMoreData)
-            {
-                reader.AdvanceTo(buffer.GetPosition(consumed));
-                await _transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
-                return e;
-            }
-
-            reader.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
-            await _transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
-            if (result.IsCompleted || result.IsCanceled)
-            {
-                _transportFailure = HandshakeFailure.ConnectionClosed;
-                return ClientEvent.MustClose;
-            }
-        }
+        (ClientEvent e, HandshakeFailure transportFailure) = await HandshakeReader.ReadAsync(
+            _transport, _step, static () => MaxServerMessageLength, ClientEvent.NeedMoreData, ClientEvent.MustClose, cancellationToken).ConfigureAwait(false);
+        _transportFailure = transportFailure;
+        return e;
     }
 }

@@ -25,6 +25,7 @@ public sealed class Socks5ServerHandshake
 {
     private readonly IDuplexPipe _transport;
     private readonly EngineInput.Step<ServerEvent> _step;
+    private readonly Func<int> _maxMessageLength;
     private HandshakeFailure _transportFailure;
 
     /// <summary>Creates the adapter.</summary>
@@ -35,6 +36,7 @@ public sealed class Socks5ServerHandshake
         _transport = transport ?? throw new ArgumentNullException(nameof(transport));
         Engine = engine ?? throw new ArgumentNullException(nameof(engine));
         _step = (ReadOnlySpan<byte> input, out int consumed) => Engine.Process(input, _transport.Output, out consumed);
+        _maxMessageLength = () => Engine.MaxMessageLength;
     }
 
     /// <summary>The engine, for the request, credentials and state.</summary>
@@ -48,49 +50,10 @@ public sealed class Socks5ServerHandshake
     /// <returns>The event the host must act on: never <see cref="ServerEvent.NeedMoreData"/>.</returns>
     public async ValueTask<ServerEvent> ReadAsync(CancellationToken cancellationToken = default)
     {
-        PipeReader reader = _transport.Input;
-        while (true)
-        {
-            ReadResult result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            ServerEvent e = ServerEvent.NeedMoreData;
-            int consumed = 0;
-            try
-            {
-                if (!buffer.IsEmpty)
-                {
-                    e = EngineInput.Run(buffer, Engine.MaxMessageLength, _step, out consumed);
-                }
-            }
-            catch
-            {
-                reader.AdvanceTo(buffer.Start);
-                throw;
-            }
-
-            if (e != ServerEvent.NeedMoreData)
-            {
-                // Examined only up to what was consumed: the bytes after it (tunnel data) must be readable at once.
-                reader.AdvanceTo(buffer.GetPosition(consumed));
-                await FlushAsync(cancellationToken).ConfigureAwait(false);
-                return e;
-            }
-
-            long left = buffer.Length - consumed;
-            reader.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
-            await FlushAsync(cancellationToken).ConfigureAwait(false);
-            if (result.IsCompleted || result.IsCanceled)
-            {
-                _transportFailure = HandshakeFailure.ConnectionClosed;
-                return ServerEvent.MustClose;
-            }
-
-            if (left >= Engine.MaxMessageLength && consumed == 0)
-            {
-                _transportFailure = HandshakeFailure.MessageTooLong;
-                return ServerEvent.MustClose;
-            }
-        }
+        (ServerEvent e, HandshakeFailure transportFailure) = await HandshakeReader.ReadAsync(
+            _transport, _step, _maxMessageLength, ServerEvent.NeedMoreData, ServerEvent.MustClose, cancellationToken).ConfigureAwait(false);
+        _transportFailure = transportFailure;
+        return e;
     }
 
     /// <summary>Answers <see cref="ServerEvent.CredentialsReceived"/>, then goes on reading when they were accepted.</summary>
@@ -127,6 +90,5 @@ public sealed class Socks5ServerHandshake
         return Engine.Reply(replyCode, Socks5EndPoint.FromEndPoint(boundAddress, buffer), _transport.Output);
     }
 
-    private ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken) =>
-        _transport.Output.UnflushedBytesOrUnknown() == 0 ? default : _transport.Output.FlushAsync(cancellationToken);
+    private ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken) => HandshakeReader.FlushAsync(_transport.Output, cancellationToken);
 }

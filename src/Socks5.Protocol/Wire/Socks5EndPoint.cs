@@ -250,6 +250,18 @@ public readonly ref struct Socks5EndPoint
             return false;
         }
 
+        WriteValidated(destination);
+        bytesWritten = length;
+        return true;
+    }
+
+    /// <summary>
+    /// Writes ATYP, ADDR and PORT for a caller that has already checked this endpoint with
+    /// <see cref="ThrowIfDefault"/> and sized <paramref name="destination"/> with <see cref="EncodedLength"/>,
+    /// so that a message's writer does not validate the address twice.
+    /// </summary>
+    internal void WriteValidated(Span<byte> destination)
+    {
         destination[0] = (byte)AddressType;
         int offset = 1;
         if (AddressType == AddressType.DomainName)
@@ -259,8 +271,6 @@ public readonly ref struct Socks5EndPoint
 
         Address.CopyTo(destination.Slice(offset));
         BinaryPrimitives.WriteUInt16BigEndian(destination.Slice(offset + Address.Length), Port);
-        bytesWritten = length;
-        return true;
     }
 
     /// <summary>

@@ -122,7 +122,7 @@ public readonly ref struct Socks5UdpHeader
 
         BinaryPrimitives.WriteUInt16BigEndian(destination, 0);
         destination[2] = fragment;
-        address.TryWrite(destination.Slice(FixedLength), out _);
+        address.WriteValidated(destination.Slice(FixedLength));
         bytesWritten = length;
         return true;
     }

@@ -129,6 +129,51 @@ public class ServerTests
     }
 
     [Fact]
+    public async Task Resolver_that_throws_anything_gets_reply_4()
+    {
+        using var server = new TestServer(o => o.Resolver = (host, _) => throw new ArgumentOutOfRangeException(nameof(host)));
+        using RawSocks5Client client = await RawSocks5Client.OpenAsync(server.EndPoint4, Timeout());
+        ReplyInfo reply = await client.RequestAsync(Command.Connect, new DnsEndPoint(new string('n', 255), 80), Timeout());
+        Assert.Equal(ReplyCode.HostUnreachable, reply.ReplyCode);
+    }
+
+    [Fact]
+    public async Task Hook_that_throws_still_gets_the_client_a_reply_and_is_reported()
+    {
+        using var server = new TestServer(o => o.AccessRule = (_, _) => throw new InvalidOperationException("rule bug"));
+        foreach (Command command in new[] { Command.Connect, Command.Bind })
+        {
+            using RawSocks5Client client = await RawSocks5Client.OpenAsync(server.EndPoint4, Timeout());
+            ReplyInfo reply = await client.RequestAsync(command, Targets.Echo4, Timeout());
+            Assert.Equal(ReplyCode.GeneralFailure, reply.ReplyCode);
+            await client.AssertClosedWithoutReplyAsync(Timeout());
+        }
+
+        Socks5ConnectionReport[] reports = await server.WaitForReportsAsync(2);
+        Assert.All(reports, r => Assert.Equal("rule bug", r.Error?.Message));
+        Assert.All(reports, r => Assert.Equal(ReplyCode.GeneralFailure, r.ReplyCode));
+    }
+
+    [Fact]
+    public async Task Dialer_that_throws_anything_gets_reply_1()
+    {
+        using var server = new TestServer(o => o.Dialer = (_, _) => throw new InvalidOperationException("dialer bug"));
+        using RawSocks5Client client = await RawSocks5Client.OpenAsync(server.EndPoint4, Timeout());
+        ReplyInfo reply = await client.RequestAsync(Command.Connect, Targets.Echo4, Timeout());
+        Assert.Equal(ReplyCode.GeneralFailure, reply.ReplyCode);
+    }
+
+    [Fact]
+    public async Task Failed_login_reports_no_user()
+    {
+        using var server = new TestServer(o => o.Users["socksuser"] = "sockspass");
+        Assert.Equal(UsernamePasswordReply.Failure, await RawSocks5Client.AuthStatusAsync(server.EndPoint4, "socksuser", "wrong", Timeout()));
+        Socks5ConnectionReport report = (await server.WaitForReportsAsync(1)).Single();
+        Assert.Null(report.UserName);
+        Assert.Equal(HandshakeFailure.AuthenticationFailed, report.Failure);
+    }
+
+    [Fact]
     public async Task Connect_timeout_gets_reply_1()
     {
         using var server = new TestServer(o =>

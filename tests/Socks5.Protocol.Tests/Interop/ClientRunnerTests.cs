@@ -1,10 +1,9 @@
-using System.Text;
 using Xunit;
 
 namespace Socks5.Protocol.Tests.Interop;
 
 /// <summary>
-/// Proves each real-client runner works, against danted (our server does not exist yet): every case checks what
+/// Proves each real-client runner works against danted (the same runners serve OurServer*Tests): every case checks what
 /// came back through the tunnel (the HTTP target's body, or the script's own OK line after its own check).
 /// </summary>
 [Collection(DantedCollection.Name)]
@@ -36,7 +35,7 @@ public sealed class ClientRunnerTests(DantedFixture danted) : IDisposable
     {
         ProxyTarget target = proxy switch { "open" => Open, "auth" => Auth, _ => Open6 };
         string url = proxy == "open6" ? danted.Targets.HttpUrl6 : remoteDns ? danted.Targets.HttpUrlLocalhost : danted.Targets.HttpUrl4;
-        AssertBody(await Clients.CurlAsync(target, url, remoteDns));
+        ClientAssert.Body(await Clients.CurlAsync(target, url, remoteDns));
     }
 
     [PeerFact("danted", "dante-server", "curl", "curl")]
@@ -50,29 +49,29 @@ public sealed class ClientRunnerTests(DantedFixture danted) : IDisposable
     [InlineData(false)]
     [InlineData(true)]
     public async Task Ncat_PipesHttpRequest(bool auth) =>
-        AssertBody(await Clients.NcatAsync(auth ? Auth : Open, HttpTarget, LoopbackTargets.HttpRequest));
+        ClientAssert.Body(await Clients.NcatAsync(auth ? Auth : Open, HttpTarget, LoopbackTargets.HttpRequest));
 
     [PeerFact("danted", "dante-server", "nc.openbsd", "netcat-openbsd")]
     public async Task NetcatOpenBsd_PipesHttpRequest() =>
-        AssertBody(await Clients.NetcatAsync(Open, HttpTarget, LoopbackTargets.HttpRequest));
+        ClientAssert.Body(await Clients.NetcatAsync(Open, HttpTarget, LoopbackTargets.HttpRequest));
 
     [PeerTheory("danted", "dante-server", "connect-proxy", "connect-proxy")]
     [InlineData(false)]
     [InlineData(true)]
     public async Task ConnectProxy_PipesHttpRequest(bool auth) =>
-        AssertBody(await Clients.ConnectProxyAsync(auth ? Auth : Open, HttpTarget, LoopbackTargets.HttpRequest));
+        ClientAssert.Body(await Clients.ConnectProxyAsync(auth ? Auth : Open, HttpTarget, LoopbackTargets.HttpRequest));
 
     [PeerTheory("danted", "dante-server", "proxychains4", "proxychains4")]
     [InlineData(false)]
     [InlineData(true)]
     public async Task Proxychains_Curl(bool auth) =>
-        AssertBody(await Clients.ProxychainsAsync(auth ? Auth : Open, "curl", "-sS", "--max-time", "10", danted.Targets.HttpUrl4));
+        ClientAssert.Body(await Clients.ProxychainsAsync(auth ? Auth : Open, "curl", "-sS", "--max-time", "10", danted.Targets.HttpUrl4));
 
     [PeerTheory("danted", "dante-server", "socksify", "dante-client")]
     [InlineData(false)]
     [InlineData(true)]
     public async Task Socksify_Curl(bool auth) =>
-        AssertBody(await Clients.SocksifyAsync(auth ? Auth : Open, null, "curl", "-sS", "--max-time", "10", danted.Targets.HttpUrl4));
+        ClientAssert.Body(await Clients.SocksifyAsync(auth ? Auth : Open, null, "curl", "-sS", "--max-time", "10", danted.Targets.HttpUrl4));
 
     [PeerFact("danted", "dante-server", "socksify", "dante-client")]
     public async Task Socksify_UdpThroughNetcat()
@@ -88,41 +87,29 @@ public sealed class ClientRunnerTests(DantedFixture danted) : IDisposable
     public async Task PySocks_ConnectAndUdp(bool auth)
     {
         ProxyTarget proxy = auth ? Auth : Open;
-        AssertOk(await Clients.PySocksConnectAsync(proxy), "CONNECT-OK");
-        AssertOk(await Clients.PySocksUdpAsync(proxy), "UDP-OK");
+        ClientAssert.Ok(await Clients.PySocksConnectAsync(proxy), "CONNECT-OK");
+        ClientAssert.Ok(await Clients.PySocksUdpAsync(proxy), "UDP-OK");
     }
 
     [PeerTheory("danted", "dante-server", "/usr/lib/python3/dist-packages/python_socks", "python3-python-socks")]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task PythonSocks_Connect(bool auth) => AssertOk(await Clients.PythonSocksConnectAsync(auth ? Auth : Open), "CONNECT-OK");
+    public async Task PythonSocks_Connect(bool auth) => ClientAssert.Ok(await Clients.PythonSocksConnectAsync(auth ? Auth : Open), "CONNECT-OK");
 
     [PeerTheory("danted", "dante-server", "/usr/lib/python3/dist-packages/socksio", "python3-socksio")]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task Socksio_Connect(bool auth) => AssertOk(await Clients.SocksioConnectAsync(auth ? Auth : Open), "CONNECT-OK");
+    public async Task Socksio_Connect(bool auth) => ClientAssert.Ok(await Clients.SocksioConnectAsync(auth ? Auth : Open), "CONNECT-OK");
 
     [PeerTheory("danted", "dante-server", "/usr/share/perl5/IO/Socket/Socks.pm", "libio-socket-socks-perl")]
     [MemberData(nameof(ScriptCommands))]
     public async Task PerlIoSocketSocks(string command, bool auth) =>
-        AssertOk(await Clients.PerlAsync(command, auth ? Auth : Open), command.ToUpperInvariant() + "-OK");
+        ClientAssert.Ok(await Clients.PerlAsync(command, auth ? Auth : Open), command.ToUpperInvariant() + "-OK");
 
     [PeerTheory("danted", "dante-server", "/usr/share/nodejs/socks", "node-socks")]
     [MemberData(nameof(ScriptCommands))]
     public async Task NodeSocks(string command, bool auth) =>
-        AssertOk(await Clients.NodeAsync(command, auth ? Auth : Open), command.ToUpperInvariant() + "-OK");
+        ClientAssert.Ok(await Clients.NodeAsync(command, auth ? Auth : Open), command.ToUpperInvariant() + "-OK");
 
     private System.Net.IPEndPoint HttpTarget => new(System.Net.IPAddress.Loopback, danted.Targets.HttpPort);
-
-    private static void AssertBody(ClientResult result)
-    {
-        Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.EndsWith(LoopbackTargets.HttpBody, Encoding.ASCII.GetString(result.Stdout), StringComparison.Ordinal);
-    }
-
-    private static void AssertOk(ClientResult result, string okLine)
-    {
-        Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Contains(okLine, result.StdoutText, StringComparison.Ordinal);
-    }
 }

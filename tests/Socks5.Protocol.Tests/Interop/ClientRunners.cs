@@ -44,7 +44,14 @@ public sealed class ClientRunners(string workDir, LoopbackTargets targets)
     }
 
     /// <summary><c>ncat --proxy HOST:PORT --proxy-type socks5 [--proxy-auth U:P] HOST PORT</c>, stdin piped into the tunnel.</summary>
-    public Task<ClientResult> NcatAsync(ProxyTarget proxy, IPEndPoint destination, byte[] stdin)
+    public Task<ClientResult> NcatAsync(ProxyTarget proxy, IPEndPoint destination, byte[] stdin) =>
+        NcatAsync(proxy, destination.Address.ToString(), destination.Port, stdin);
+
+    /// <summary>
+    /// ncat to a host name or address; with <paramref name="remoteDns"/>, <c>--proxy-dns remote</c> (the name goes to the
+    /// proxy as ATYP 3).
+    /// </summary>
+    public Task<ClientResult> NcatAsync(ProxyTarget proxy, string host, int port, byte[] stdin, bool remoteDns = false)
     {
         List<string> args = ["--proxy", proxy.HostPort, "--proxy-type", "socks5", "-w", "10"];
         if (proxy.User is not null)
@@ -52,7 +59,12 @@ public sealed class ClientRunners(string workDir, LoopbackTargets targets)
             args.AddRange(["--proxy-auth", $"{proxy.User}:{proxy.Password}"]);
         }
 
-        args.AddRange([destination.Address.ToString(), destination.Port.ToString()]);
+        if (remoteDns)
+        {
+            args.AddRange(["--proxy-dns", "remote"]);
+        }
+
+        args.AddRange([host, port.ToString()]);
         return Run("ncat", args, stdin: stdin);
     }
 

@@ -51,6 +51,10 @@ public sealed class LoopbackTargets : IDisposable
     /// <summary>A raw HTTP/1.0 request for the HTTP target, for clients that pipe stdin into the tunnel.</summary>
     public static byte[] HttpRequest => "GET /hello.txt HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"u8.ToArray();
 
+    /// <summary>The whole answer of the HTTP target (head and <see cref="HttpBody"/>), to every request.</summary>
+    public static byte[] HttpResponse { get; } = Encoding.ASCII.GetBytes(
+        $"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {HttpBody.Length}\r\nConnection: close\r\n\r\n{HttpBody}");
+
     public void Dispose()
     {
         _stop.Cancel();
@@ -85,10 +89,7 @@ public sealed class LoopbackTargets : IDisposable
             request.AddRange(buffer.AsSpan(0, read));
         }
 
-        byte[] body = Encoding.ASCII.GetBytes(HttpBody);
-        byte[] head = Encoding.ASCII.GetBytes(
-            $"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
-        await connection.SendAsync(head.Concat(body).ToArray(), ct);
+        await connection.SendAsync(HttpResponse, ct);
         connection.Shutdown(SocketShutdown.Send);
     }
 

@@ -1,0 +1,308 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Net;
+using System.Text;
+using Socks5.Protocol.Hosting;
+
+namespace Socks5.Server;
+
+/// <summary>
+/// The sample server's command line, parsed and checked. <see cref="Parse"/> never throws for user input: it returns
+/// the arguments or a one-line error, so that the program can print it with a usage hint and exit 2.
+/// </summary>
+public sealed class ServerArguments
+{
+    /// <summary>The exit code for bad arguments and for a refusal to start.</summary>
+    public const int UsageExitCode = 2;
+
+    /// <summary>What <c>--help</c> prints.</summary>
+    public const string Usage =
+        """
+        Usage: dotnet run -c Release --project samples/Socks5.Server -- [options]
+
+        A SOCKS5 server (RFC 1928 CONNECT, BIND and UDP ASSOCIATE; RFC 1929 username/password).
+
+        Options:
+          --listen ADDRESS:PORT        listen here (repeatable; [::1]:1080 for IPv6; port 0 picks a free port).
+                                       Default: 127.0.0.1:1080
+          --user NAME:PASSWORD         a user (repeatable). When any is given, clients must authenticate with a
+                                       user name and password (RFC 1929); otherwise no authentication is asked.
+          --handshake-timeout SECONDS  how long a client may take to send its request (default 10)
+          --connect-timeout SECONDS    how long a CONNECT may take to reach its destination (default 10)
+          --max-connections N          connections open at once; more are closed at accept (default 1024)
+          --no-bind                    answer BIND with X'07' (command not supported)
+          --no-udp                     answer UDP ASSOCIATE with X'07' (command not supported)
+          --advertise ADDRESS          the address put in BIND and UDP ASSOCIATE replies (behind NAT)
+          --allow-anonymous            allow listening beyond loopback without --user (an open proxy)
+          --help                       print this and exit
+
+        Listening on an address other than loopback without --user is refused unless --allow-anonymous is given:
+        anyone who can reach the port could use the proxy.
+        It prints one line per listening endpoint, then one line per connection (client, user, command,
+        destination, reply, bytes each way, duration). Ctrl-C or SIGTERM stops accepting, lets open tunnels
+        finish for up to 5 seconds, then exits 0.
+        """;
+
+    private ServerArguments()
+    {
+    }
+
+    /// <summary>Where to listen; 127.0.0.1:1080 when no <c>--listen</c> was given.</summary>
+    public IReadOnlyList<IPEndPoint> ListenEndPoints { get; private set; } = [];
+
+    /// <summary>The users of <c>--user</c>, by name.</summary>
+    public IReadOnlyDictionary<string, string> Users { get; private set; } = new Dictionary<string, string>();
+
+    /// <summary><c>--handshake-timeout</c>.</summary>
+    public TimeSpan HandshakeTimeout { get; private set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary><c>--connect-timeout</c>.</summary>
+    public TimeSpan ConnectTimeout { get; private set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary><c>--max-connections</c>, or null for the library's default.</summary>
+    public int? MaxConnections { get; private set; }
+
+    /// <summary>False with <c>--no-bind</c>.</summary>
+    public bool EnableBind { get; private set; } = true;
+
+    /// <summary>False with <c>--no-udp</c>.</summary>
+    public bool EnableUdpAssociate { get; private set; } = true;
+
+    /// <summary><c>--advertise</c>.</summary>
+    public IPAddress? AdvertisedAddress { get; private set; }
+
+    /// <summary><c>--allow-anonymous</c>.</summary>
+    public bool AllowAnonymous { get; private set; }
+
+    /// <summary><c>--help</c>: print <see cref="Usage"/> and exit 0; nothing else was checked.</summary>
+    public bool ShowHelp { get; private set; }
+
+    /// <summary>Parses and checks <paramref name="args"/>.</summary>
+    /// <returns>The arguments, or null and a one-line <paramref name="error"/>.</returns>
+    public static ServerArguments? Parse(IReadOnlyList<string> args, out string? error)
+    {
+        var parsed = new ServerArguments();
+        var listen = new List<IPEndPoint>();
+        var users = new Dictionary<string, string>(StringComparer.Ordinal);
+        error = Read(args, parsed, listen, users);
+        if (error is not null || parsed.ShowHelp)
+        {
+            return error is null ? parsed : null;
+        }
+
+        parsed.ListenEndPoints = listen.Count > 0 ? listen : [new IPEndPoint(IPAddress.Loopback, 1080)];
+        parsed.Users = users;
+        if (users.Count == 0 && !parsed.AllowAnonymous && parsed.ListenEndPoints.FirstOrDefault(ep => !IPAddress.IsLoopback(ep.Address)) is { } open)
+        {
+            error = $"refusing to listen on {open} without --user: anyone who can reach it could use this proxy. Add --user NAME:PASSWORD, or --allow-anonymous if that is what you want";
+            return null;
+        }
+
+        return parsed;
+    }
+
+    // Fills parsed, listen and users from args; returns the first error, if any.
+    private static string? Read(IReadOnlyList<string> args, ServerArguments parsed, List<IPEndPoint> listen, Dictionary<string, string> users)
+    {
+        string? error = null;
+        for (int i = 0; i < args.Count && error is null; i++)
+        {
+            string option = args[i];
+            // Every option with a value takes the next argument, whatever it looks like (a password may start with '-').
+            string? Value()
+            {
+                if (i + 1 < args.Count)
+                {
+                    return args[++i];
+                }
+
+                error = $"{option} needs a value";
+                return null;
+            }
+
+            switch (option)
+            {
+                case "--help" or "-h" or "-?":
+                    parsed.ShowHelp = true;
+                    return null;
+                case "--listen":
+                    if (Value() is { } endPoint)
+                    {
+                        if (TryParseEndPoint(endPoint, out IPEndPoint? ep))
+                        {
+                            listen.Add(ep);
+                        }
+                        else
+                        {
+                            error = $"--listen {endPoint}: expected ADDRESS:PORT with an IP address, e.g. 127.0.0.1:1080 or [::1]:1080";
+                        }
+                    }
+
+                    break;
+                case "--user":
+                    if (Value() is { } user)
+                    {
+                        error = AddUser(user, users);
+                    }
+
+                    break;
+                case "--handshake-timeout":
+                    parsed.HandshakeTimeout = Seconds(option, Value(), ref error);
+                    break;
+                case "--connect-timeout":
+                    parsed.ConnectTimeout = Seconds(option, Value(), ref error);
+                    break;
+                case "--max-connections":
+                    if (Value() is { } max)
+                    {
+                        if (int.TryParse(max, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0)
+                        {
+                            parsed.MaxConnections = n;
+                        }
+                        else
+                        {
+                            error = $"--max-connections {max}: expected a whole number above 0";
+                        }
+                    }
+
+                    break;
+                case "--no-bind":
+                    parsed.EnableBind = false;
+                    break;
+                case "--no-udp":
+                    parsed.EnableUdpAssociate = false;
+                    break;
+                case "--advertise":
+                    if (Value() is { } advertise)
+                    {
+                        if (IPAddress.TryParse(advertise, out IPAddress? address) && !advertise.Contains('%', StringComparison.Ordinal))
+                        {
+                            parsed.AdvertisedAddress = address;
+                        }
+                        else
+                        {
+                            error = $"--advertise {advertise}: expected an IP address";
+                        }
+                    }
+
+                    break;
+                case "--allow-anonymous":
+                    parsed.AllowAnonymous = true;
+                    break;
+                default:
+                    error = $"unknown argument: {option}";
+                    break;
+            }
+        }
+
+        return error;
+    }
+
+    /// <summary>The library's options for these arguments; <paramref name="connectionClosed"/> receives the log lines.</summary>
+    public Socks5ServerOptions ToOptions(Action<Socks5ConnectionReport>? connectionClosed = null)
+    {
+        var options = new Socks5ServerOptions
+        {
+            HandshakeTimeout = HandshakeTimeout,
+            ConnectTimeout = ConnectTimeout,
+            EnableBind = EnableBind,
+            EnableUdpAssociate = EnableUdpAssociate,
+            AdvertisedAddress = AdvertisedAddress,
+            ConnectionClosed = connectionClosed,
+        };
+        if (MaxConnections is { } max)
+        {
+            options.MaxConnections = max;
+        }
+
+        foreach (IPEndPoint endPoint in ListenEndPoints)
+        {
+            options.ListenEndPoints.Add(endPoint);
+        }
+
+        foreach (KeyValuePair<string, string> user in Users)
+        {
+            options.Users.Add(user.Key, user.Value);
+        }
+
+        return options;
+    }
+
+    // ADDRESS:PORT with an IP literal (no names: the server must not depend on DNS to know where it listens).
+    private static bool TryParseEndPoint(string text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPEndPoint? endPoint)
+    {
+        endPoint = null;
+        int colon = text.LastIndexOf(':');
+        if (colon <= 0)
+        {
+            return false;
+        }
+
+        string host = text[..colon];
+        string port = text[(colon + 1)..];
+        if (host.StartsWith('['))
+        {
+            if (!host.EndsWith(']'))
+            {
+                return false;
+            }
+
+            host = host[1..^1];
+            if (!host.Contains(':', StringComparison.Ordinal))
+            {
+                return false; // [1.2.3.4] is not a form anyone means
+            }
+        }
+        else if (host.Contains(':', StringComparison.Ordinal))
+        {
+            return false; // a bare IPv6 address: its last group would be read as the port
+        }
+
+        if (host.Contains('%', StringComparison.Ordinal)
+            || !IPAddress.TryParse(host, out IPAddress? address)
+            || !ushort.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out ushort number))
+        {
+            return false;
+        }
+
+        endPoint = new IPEndPoint(address, number);
+        return true;
+    }
+
+    // NAME:PASSWORD, split at the first ':' (a name cannot hold one; a password can). RFC 1929 allows 1 to 255 bytes each.
+    private static string? AddUser(string text, Dictionary<string, string> users)
+    {
+        int colon = text.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0)
+        {
+            return "--user: expected NAME:PASSWORD";
+        }
+
+        string name = text[..colon];
+        string password = text[(colon + 1)..];
+        if (Encoding.UTF8.GetByteCount(name) is < 1 or > 255 || Encoding.UTF8.GetByteCount(password) is < 1 or > 255)
+        {
+            return $"--user {name}: the name and the password must each be 1 to 255 bytes (RFC 1929)";
+        }
+
+        return users.TryAdd(name, password) ? null : $"--user {name}: given twice";
+    }
+
+    private static TimeSpan Seconds(string option, string? value, ref string? error)
+    {
+        if (value is null)
+        {
+            return default;
+        }
+
+        if (double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double seconds) && seconds > 0 && seconds <= 86400)
+        {
+            return TimeSpan.FromSeconds(seconds);
+        }
+
+        error = $"{option} {value}: expected a number of seconds above 0 (at most 86400)";
+        return default;
+    }
+}

@@ -1,0 +1,322 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using Socks5.Protocol.Engine;
+using Socks5.Protocol.Pipelines;
+using Socks5.Protocol.Wire;
+
+namespace Socks5.Protocol.Hosting;
+
+/// <summary>
+/// A SOCKS5 client: opens tunnels (CONNECT), accepts one inbound connection through the proxy (BIND), and relays
+/// datagrams (UDP ASSOCIATE), directly or through a chain of proxies (<see cref="Socks5ClientOptions.Via"/>).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Every failure of the proxy or of the connection to it is a <see cref="Socks5Exception"/>; a timeout from
+/// <see cref="Socks5ClientOptions"/> is a <see cref="TimeoutException"/>; the caller's token gives an
+/// <see cref="OperationCanceledException"/>. In all three cases the connection to the proxy is closed before the call returns.
+/// </para>
+/// <para>An instance holds only its options: it is safe to share and to use from several threads at once.</para>
+/// </remarks>
+public sealed class Socks5Client
+{
+    /// <summary>Creates a client.</summary>
+    /// <param name="options">The proxy, credentials and timeouts. They are read on each call, so change them before sharing the client.</param>
+    /// <exception cref="ArgumentException">No proxy is set, or the credentials do not fit RFC 1929.</exception>
+    public Socks5Client(Socks5ClientOptions options)
+    {
+        Options = options ?? throw new ArgumentNullException(nameof(options));
+        if (options.Proxy is null)
+        {
+            throw new ArgumentException("Set the proxy's address.", nameof(options));
+        }
+
+        // Fail here, not at the first connection, on credentials RFC 1929 cannot carry.
+        CreateAuthenticators();
+    }
+
+    /// <summary>Creates a client for a proxy that needs no authentication.</summary>
+    /// <param name="proxy">The proxy's address.</param>
+    public Socks5Client(EndPoint proxy)
+        : this(new Socks5ClientOptions(proxy))
+    {
+    }
+
+    /// <summary>The options this client uses.</summary>
+    public Socks5ClientOptions Options { get; }
+
+    /// <summary>Opens a tunnel to <paramref name="host"/>:<paramref name="port"/> through the proxy (CONNECT).</summary>
+    /// <param name="host">A host name (sent as ATYP X'03' unless <see cref="Socks5ClientOptions.ResolveNamesLocally"/>) or an IP literal.</param>
+    /// <param name="port">The destination port.</param>
+    /// <param name="cancellationToken">Cancels the whole operation; the connection is closed.</param>
+    /// <returns>The established tunnel.</returns>
+    /// <exception cref="Socks5Exception">The proxy refused, failed the handshake, or could not be reached.</exception>
+    /// <exception cref="TimeoutException">The connect or handshake timeout passed.</exception>
+    public Task<Socks5Tunnel> ConnectAsync(string host, int port, CancellationToken cancellationToken = default) =>
+        ConnectAsync(EndPoints.FromHost(host, port), cancellationToken);
+
+    /// <summary>Opens a tunnel to <paramref name="destination"/> through the proxy (CONNECT).</summary>
+    /// <param name="destination">An <see cref="IPEndPoint"/> or a <see cref="DnsEndPoint"/>.</param>
+    /// <param name="cancellationToken">Cancels the whole operation; the connection is closed.</param>
+    /// <returns>The established tunnel.</returns>
+    /// <exception cref="Socks5Exception">The proxy refused, failed the handshake, or could not be reached.</exception>
+    /// <exception cref="TimeoutException">The connect or handshake timeout passed.</exception>
+    public async Task<Socks5Tunnel> ConnectAsync(EndPoint destination, CancellationToken cancellationToken = default)
+    {
+        ProxyConnection proxy = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await ConnectCoreAsync(proxy.Pipe, proxy.Owner, proxy.EndPoint, destination, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            proxy.Owner.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs a CONNECT handshake over a connection the caller already has to a SOCKS5 proxy: a TLS stream, a socket of its
+    /// own, or a tunnel through another proxy (so a chain is repeated calls). <see cref="Socks5ClientOptions.Proxy"/> is
+    /// not used; the credentials, name resolution and handshake timeout are.
+    /// </summary>
+    /// <param name="transport">The connection to the proxy, at its start.</param>
+    /// <param name="destination">An <see cref="IPEndPoint"/> or a <see cref="DnsEndPoint"/>.</param>
+    /// <param name="cancellationToken">Cancels the handshake.</param>
+    /// <returns>
+    /// The tunnel, reading and writing through <paramref name="transport"/>; disposing it disposes the transport when that
+    /// is <see cref="IDisposable"/>. On failure the transport is left to the caller, who should close it.
+    /// </returns>
+    /// <exception cref="Socks5Exception">The proxy refused or failed the handshake.</exception>
+    /// <exception cref="TimeoutException">The handshake timeout passed.</exception>
+    public Task<Socks5Tunnel> ConnectOverAsync(IDuplexPipe transport, EndPoint destination, CancellationToken cancellationToken = default)
+    {
+        if (transport is null)
+        {
+            throw new ArgumentNullException(nameof(transport));
+        }
+
+        return ConnectCoreAsync(transport, transport as IDisposable, null, destination, cancellationToken);
+    }
+
+    /// <summary>
+    /// Asks the proxy to listen for one inbound connection (BIND). Returns as soon as the first reply names the address the
+    /// proxy listens on; then await <see cref="Socks5PendingBind.AcceptAsync"/> for the peer.
+    /// </summary>
+    /// <param name="expectedPeer">DST of the request: the peer expected to connect. Null sends 0.0.0.0:0 ("any").</param>
+    /// <param name="cancellationToken">Cancels the operation up to the first reply; the connection is closed.</param>
+    /// <returns>The pending BIND, with the proxy's listening address.</returns>
+    /// <exception cref="Socks5Exception">The proxy refused, failed the handshake, or could not be reached.</exception>
+    /// <exception cref="TimeoutException">The connect or handshake timeout passed.</exception>
+    public async Task<Socks5PendingBind> BindAsync(EndPoint? expectedPeer = null, CancellationToken cancellationToken = default)
+    {
+        EndPoint destination = expectedPeer ?? new IPEndPoint(IPAddress.Any, 0);
+        ProxyConnection proxy = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Socks5ClientHandshake handshake = await HandshakeAsync(proxy.Pipe, proxy.EndPoint, Command.Bind, destination, cancellationToken).ConfigureAwait(false);
+            EndPoint listening = EndPoints.ReplaceUnspecified(handshake.Engine.BindAddress.ToEndPoint(), proxy.EndPoint);
+            return new Socks5PendingBind(this, handshake, proxy.Pipe, proxy.Owner, proxy.EndPoint, destination, listening);
+        }
+        catch
+        {
+            proxy.Owner.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Sets up a UDP association (UDP ASSOCIATE): binds a UDP socket on the address the connection to the proxy leaves from,
+    /// tells the proxy that exact address and port (danted, hpsockd and others only relay datagrams from it), and returns an
+    /// object that sends and receives through the relay.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the set-up; the connection and the UDP socket are closed.</param>
+    /// <returns>The association. It ends when the proxy closes the control connection, or when it is disposed.</returns>
+    /// <exception cref="Socks5Exception">The proxy refused, failed the handshake, or could not be reached.</exception>
+    /// <exception cref="TimeoutException">The connect or handshake timeout passed.</exception>
+    /// <remarks>
+    /// Through a chain (<see cref="Socks5ClientOptions.Via"/>) the last proxy cannot know the client's UDP address, so the
+    /// request says 0.0.0.0:0; whether datagrams then pass is up to that proxy.
+    /// </remarks>
+    public async Task<Socks5UdpAssociation> AssociateUdpAsync(CancellationToken cancellationToken = default)
+    {
+        ProxyConnection proxy = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        Socket? udp = null;
+        try
+        {
+            IPEndPoint? local = (proxy.Pipe as SocketPipe)?.LocalEndPoint is IPEndPoint tcpLocal ? EndPoints.Normalize(tcpLocal) : null;
+            udp = new Socket(local?.AddressFamily ?? AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            udp.Bind(local is null ? EndPoints.Any(udp.AddressFamily) : new IPEndPoint(local.Address, 0));
+            EndPoint told = local is null ? new IPEndPoint(IPAddress.Any, 0) : udp.LocalEndPoint!;
+            Socks5ClientHandshake handshake = await HandshakeAsync(proxy.Pipe, proxy.EndPoint, Command.UdpAssociate, told, cancellationToken).ConfigureAwait(false);
+            EndPoint relay = EndPoints.ReplaceUnspecified(handshake.Engine.BoundAddress.ToEndPoint(), proxy.EndPoint);
+            if (relay is DnsEndPoint name)
+            {
+                relay = new IPEndPoint(await ResolveAsync(name.Host, cancellationToken).ConfigureAwait(false), name.Port);
+            }
+
+            return new Socks5UdpAssociation(proxy.Pipe, proxy.Owner, udp, EndPoints.Normalize((IPEndPoint)relay));
+        }
+        catch
+        {
+            udp?.Dispose();
+            proxy.Owner.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs the handshake one step (to the first reply for BIND, else to the final one), applying a timeout.</summary>
+    internal async Task<ClientEvent> StepAsync(Socks5ClientHandshake handshake, IDuplexPipe transport, EndPoint? proxy, EndPoint destination, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ClientEvent e;
+        using (var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            if (timeout != Timeout.InfiniteTimeSpan)
+            {
+                limit.CancelAfter(timeout);
+            }
+
+            // A transport that ignores the token still wakes up: its pending read returns IsCanceled.
+            using (limit.Token.Register(static s => ((PipeReader)s!).CancelPendingRead(), transport.Input))
+            {
+                try
+                {
+                    e = await handshake.RunAsync(limit.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (limit.IsCancellationRequested)
+                {
+                    e = ClientEvent.MustClose;
+                }
+                catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException && !limit.IsCancellationRequested)
+                {
+                    throw Socks5ClientErrors.Transport(ex, handshake.Engine.State, handshake.Engine.Command, proxy, destination);
+                }
+            }
+
+            // Checked after the registration is gone, so a cancellation either shows here or never touched the reader.
+            if (limit.IsCancellationRequested)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                throw new TimeoutException(
+                    $"The proxy {EndPoints.Format(proxy)} did not finish the {Socks5ClientErrors.Name(handshake.Engine.Command)} handshake to {EndPoints.Format(destination)} within {timeout.TotalSeconds:0.###} s.");
+            }
+        }
+
+        if (e == ClientEvent.MustClose)
+        {
+            throw Socks5ClientErrors.FromHandshake(handshake, transport.Input, proxy, destination);
+        }
+
+        return e;
+    }
+
+    private async Task<Socks5Tunnel> ConnectCoreAsync(IDuplexPipe transport, IDisposable? owner, EndPoint? proxy, EndPoint destination, CancellationToken cancellationToken)
+    {
+        Socks5ClientHandshake handshake = await HandshakeAsync(transport, proxy, Command.Connect, destination, cancellationToken).ConfigureAwait(false);
+        return new Socks5Tunnel(transport, owner, destination, EndPoints.ReplaceUnspecified(handshake.Engine.BoundAddress.ToEndPoint(), null));
+    }
+
+    private async Task<Socks5ClientHandshake> HandshakeAsync(IDuplexPipe transport, EndPoint? proxy, Command command, EndPoint destination, CancellationToken cancellationToken)
+    {
+        if (destination is null)
+        {
+            throw new ArgumentNullException(nameof(destination));
+        }
+
+        EndPoint requested = destination;
+        if (Options.ResolveNamesLocally && destination is DnsEndPoint name)
+        {
+            requested = new IPEndPoint(await ResolveAsync(name.Host, cancellationToken).ConfigureAwait(false), name.Port);
+        }
+
+        var handshake = new Socks5ClientHandshake(transport, CreateEngine(command, requested));
+        await StepAsync(handshake, transport, proxy, destination, Options.HandshakeTimeout, cancellationToken).ConfigureAwait(false);
+        return handshake;
+    }
+
+    private Socks5ClientEngine CreateEngine(Command command, EndPoint destination)
+    {
+        Span<byte> buffer = stackalloc byte[Socks5EndPoint.MaxAddressLength];
+        return new Socks5ClientEngine(command, Socks5EndPoint.FromEndPoint(destination, buffer), CreateAuthenticators(), Options.OfferNoAuthentication);
+    }
+
+    private List<ISocks5ClientAuthenticator> CreateAuthenticators()
+    {
+        var list = new List<ISocks5ClientAuthenticator>();
+        if (Options.UserName is not null)
+        {
+            list.Add(new UsernamePasswordClientAuthenticator(Options.UserName, Options.Password ?? string.Empty));
+        }
+
+        if (Options.Authenticators is not null)
+        {
+            list.AddRange(Options.Authenticators());
+        }
+
+        return list;
+    }
+
+    private async Task<ProxyConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        EndPoint proxy = Options.Proxy ?? throw new InvalidOperationException("Set the proxy's address.");
+        if (Options.Via is Socks5Client via)
+        {
+            Socks5Tunnel tunnel = await via.ConnectAsync(proxy, cancellationToken).ConfigureAwait(false);
+            return new ProxyConnection(tunnel, tunnel, proxy);
+        }
+
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (Options.ConnectTimeout != Timeout.InfiniteTimeSpan)
+        {
+            limit.CancelAfter(Options.ConnectTimeout);
+        }
+
+        try
+        {
+            SocketPipe pipe = await SocketPipe.ConnectAsync(proxy, limit.Token).ConfigureAwait(false);
+            return new ProxyConnection(pipe, pipe, pipe.RemoteEndPoint is IPEndPoint ip ? EndPoints.Normalize(ip) : proxy);
+        }
+        catch (Exception ex) when (limit.IsCancellationRequested && ex is OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new TimeoutException($"Connecting to the proxy {EndPoints.Format(proxy)} took longer than {Options.ConnectTimeout.TotalSeconds:0.###} s.");
+        }
+        catch (SocketException ex)
+        {
+            throw new Socks5Exception($"Could not connect to the proxy {EndPoints.Format(proxy)}: {ex.Message}", HandshakeFailure.None, null, proxy, null, ex);
+        }
+    }
+
+    private static async Task<IPAddress> ResolveAsync(string host, CancellationToken cancellationToken)
+    {
+        IPAddress[] addresses;
+        try
+        {
+#if NET
+            addresses = await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+#else
+            addresses = await Dns.GetHostAddressesAsync(host).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+#endif
+        }
+        catch (SocketException ex)
+        {
+            throw new Socks5Exception($"Could not resolve {host}: {ex.Message}", ex);
+        }
+
+        if (addresses.Length == 0)
+        {
+            throw new Socks5Exception($"The name {host} has no address.");
+        }
+
+        return addresses[0];
+    }
+
+    private readonly record struct ProxyConnection(IDuplexPipe Pipe, IDisposable Owner, EndPoint EndPoint);
+}

@@ -1,0 +1,72 @@
+using System;
+using System.Net;
+using Socks5.Protocol.Engine;
+using Socks5.Protocol.Wire;
+
+namespace Socks5.Protocol.Hosting;
+
+/// <summary>
+/// A SOCKS5 exchange failed: the proxy refused the request (<see cref="ReplyCode"/> holds REP, kept raw even when it is not
+/// one RFC 1928 names), rejected the credentials, picked a method that was not offered, sent something malformed, closed the
+/// connection early, or could not be reached at all.
+/// </summary>
+public sealed class Socks5Exception : Exception
+{
+    /// <summary>Creates an exception with a generic message.</summary>
+    public Socks5Exception()
+        : this("The SOCKS5 exchange failed.")
+    {
+    }
+
+    /// <summary>Creates an exception with a message.</summary>
+    /// <param name="message">What went wrong.</param>
+    public Socks5Exception(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates an exception with a message and its cause.</summary>
+    /// <param name="message">What went wrong.</param>
+    /// <param name="innerException">The cause.</param>
+    public Socks5Exception(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>Creates an exception that says where the handshake failed.</summary>
+    /// <param name="message">What went wrong, for people.</param>
+    /// <param name="failure">Why the handshake stopped.</param>
+    /// <param name="replyCode">REP of the proxy's failure reply, when one (or its first two bytes) arrived.</param>
+    /// <param name="proxy">The proxy, when known.</param>
+    /// <param name="destination">DST of the request.</param>
+    /// <param name="innerException">The cause, for transport failures.</param>
+    public Socks5Exception(string message, HandshakeFailure failure, ReplyCode? replyCode, EndPoint? proxy, EndPoint? destination, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Failure = failure;
+        ReplyCode = replyCode;
+        Proxy = proxy;
+        Destination = destination;
+    }
+
+    /// <summary>
+    /// Why the handshake stopped. <see cref="HandshakeFailure.None"/> when it never began: the proxy could not be reached
+    /// (<see cref="Exception.InnerException"/> says why), or an established association ended.
+    /// </summary>
+    public HandshakeFailure Failure { get; }
+
+    /// <summary>REP of the proxy's reply, raw (Tor's X'F0'–X'F7' and other unassigned values survive); null when no reply arrived.</summary>
+    public ReplyCode? ReplyCode { get; }
+
+    /// <summary>The proxy the exchange was with, when known (a handshake over a caller's pipe may not know it).</summary>
+    public EndPoint? Proxy { get; }
+
+    /// <summary>DST.ADDR and DST.PORT of the request, as the caller gave them.</summary>
+    public EndPoint? Destination { get; }
+
+    /// <summary>With <see cref="HandshakeFailure.AuthenticationFailed"/> for RFC 1929: the STATUS byte the proxy sent (servers use 1, 2 or X'FF').</summary>
+    public byte? AuthenticationStatus { get; init; }
+
+    /// <summary>With <see cref="HandshakeFailure.UnexpectedMethod"/> or <see cref="HandshakeFailure.NoAcceptableMethod"/>: the METHOD the proxy sent.</summary>
+    public AuthenticationMethod? SelectedMethod { get; init; }
+}

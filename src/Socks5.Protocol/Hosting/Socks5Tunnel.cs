@@ -1,0 +1,78 @@
+using System;
+using System.IO;
+using System.IO.Pipelines;
+using System.Net;
+using System.Threading;
+
+namespace Socks5.Protocol.Hosting;
+
+/// <summary>
+/// An established SOCKS5 connection (CONNECT, or BIND after its second reply): the byte stream to the destination, as an
+/// <see cref="IDuplexPipe"/> and as a <see cref="System.IO.Stream"/>. The first bytes read are the ones the proxy sent
+/// right after its reply, even when they arrived in the same segment.
+/// </summary>
+/// <remarks>
+/// Use either the pipe or <see cref="Stream"/>, not both at once. Disposing the tunnel (or its stream) closes the
+/// connection to the proxy, and every proxy connection below it in a chain.
+/// </remarks>
+public sealed class Socks5Tunnel : IDuplexPipe, IDisposable
+{
+    private readonly IDuplexPipe _transport;
+    private readonly IDisposable? _owner;
+    private Stream? _stream;
+    private int _disposed;
+
+    internal Socks5Tunnel(IDuplexPipe transport, IDisposable? owner, EndPoint destination, EndPoint boundAddress)
+    {
+        _transport = transport;
+        _owner = owner;
+        Destination = destination;
+        BoundAddress = boundAddress;
+    }
+
+    /// <summary>The destination the tunnel was requested to (CONNECT), or the expected peer (BIND), as the caller gave it.</summary>
+    public EndPoint Destination { get; }
+
+    /// <summary>
+    /// BND.ADDR and BND.PORT of the final reply: for CONNECT the proxy's outgoing address (many proxies send 0.0.0.0:0), for
+    /// BIND the address of the peer that connected. A domain name comes back as a <see cref="DnsEndPoint"/>.
+    /// </summary>
+    public EndPoint BoundAddress { get; }
+
+    /// <summary>Bytes from the destination.</summary>
+    public PipeReader Input => _transport.Input;
+
+    /// <summary>Bytes to the destination. Completing it half-closes the tunnel (see <see cref="ShutdownWrite"/>).</summary>
+    public PipeWriter Output => _transport.Output;
+
+    /// <summary>
+    /// The tunnel as a stream (the same instance each time): reads return 0 once the destination has finished sending,
+    /// writes are flushed at once, and disposing it disposes the tunnel. For HttpClient, SslStream and other stream APIs.
+    /// </summary>
+    public Stream Stream => _stream ??= new DuplexPipeStream(_transport, this);
+
+    /// <summary>
+    /// Says that nothing more will be sent: flushes and completes <see cref="Output"/>, which sends a FIN to the proxy (and
+    /// the proxy passes it on to the destination) while reading goes on.
+    /// </summary>
+    public void ShutdownWrite() => _transport.Output.Complete();
+
+    /// <summary>Closes the connection to the proxy at once, and everything below it in a chain.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (_owner is not null)
+        {
+            _owner.Dispose();
+        }
+        else
+        {
+            _transport.Input.Complete();
+            _transport.Output.Complete();
+        }
+    }
+}

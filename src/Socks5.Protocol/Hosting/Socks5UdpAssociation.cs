@@ -1,0 +1,213 @@
+using System;
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using Socks5.Protocol.Engine;
+using Socks5.Protocol.Wire;
+
+namespace Socks5.Protocol.Hosting;
+
+/// <summary>
+/// A SOCKS5 UDP association (RFC 1928 §7): a UDP socket that talks to the proxy's relay, and the TCP control connection
+/// that keeps the association alive. Payloads go out with the SOCKS UDP header added and come back with it stripped.
+/// </summary>
+/// <remarks>
+/// Datagrams that do not come from the relay's address, are malformed, or are fragments (FRAG ≠ 0) are dropped. The
+/// association ends when the proxy closes the control connection (<see cref="Completion"/> finishes, the UDP socket is
+/// closed and a waiting <see cref="ReceiveFromAsync"/> throws) or when it is disposed (which closes both). One
+/// <see cref="ReceiveFromAsync"/> at a time; sends may overlap.
+/// </remarks>
+public sealed class Socks5UdpAssociation : IDisposable
+{
+    // The largest UDP payload: the relay's datagram with header and data.
+    private const int MaxDatagram = 65_535;
+
+    private readonly IDuplexPipe _control;
+    private readonly IDisposable _owner;
+    private readonly Socket _udp;
+    private readonly byte[] _receiveBuffer = new byte[MaxDatagram];
+    private Task<SocketReceiveFromResult>? _pendingReceive;
+    private int _disposed;
+
+    internal Socks5UdpAssociation(IDuplexPipe control, IDisposable owner, Socket udp, IPEndPoint relay)
+    {
+        _control = control;
+        _owner = owner;
+        _udp = udp;
+        RelayEndPoint = relay;
+        LocalEndPoint = EndPoints.Normalize((IPEndPoint)udp.LocalEndPoint!);
+        Completion = WatchControlAsync();
+    }
+
+    /// <summary>The relay's UDP address (BND of the reply; when the proxy sent 0.0.0.0 or ::, the proxy's own address).</summary>
+    public IPEndPoint RelayEndPoint { get; }
+
+    /// <summary>The local UDP socket's address: what the request told the proxy.</summary>
+    public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>Finishes when the association ends: the proxy closed the control connection, or this was disposed.</summary>
+    public Task Completion { get; }
+
+    /// <summary>Sends <paramref name="payload"/> to <paramref name="destination"/> through the relay.</summary>
+    /// <param name="payload">The data; with the header it must fit one datagram.</param>
+    /// <param name="destination">An <see cref="IPEndPoint"/>, or a <see cref="DnsEndPoint"/> the relay resolves.</param>
+    /// <param name="cancellationToken">Checked before sending (UDP sends do not wait).</param>
+    /// <returns>The payload bytes sent.</returns>
+    /// <exception cref="ArgumentException">The payload and header do not fit a datagram, or the destination is not an IP or DNS endpoint.</exception>
+    /// <exception cref="Socks5Exception">The association has ended.</exception>
+    public async ValueTask<int> SendToAsync(ReadOnlyMemory<byte> payload, EndPoint destination, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfEnded();
+        byte[] datagram = ArrayPool<byte>.Shared.Rent(Socks5UdpHeader.MaxLength + payload.Length);
+        try
+        {
+            int length = WriteDatagram(payload.Span, destination, datagram);
+            await _udp.SendToAsync(new ArraySegment<byte>(datagram, 0, length), SocketFlags.None, RelayEndPoint).ConfigureAwait(false);
+            return payload.Length;
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or SocketException && Completion.IsCompleted)
+        {
+            throw Ended(ex);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(datagram);
+        }
+    }
+
+    /// <summary>Waits for the next datagram from the relay and copies its payload into <paramref name="buffer"/>.</summary>
+    /// <param name="buffer">Where the payload goes; a longer payload is cut to fit.</param>
+    /// <param name="cancellationToken">Stops waiting; a datagram arriving afterwards is kept for the next call.</param>
+    /// <returns>The payload length and the source the relay reported.</returns>
+    /// <exception cref="Socks5Exception">The association has ended.</exception>
+    public async ValueTask<Socks5UdpReceiveResult> ReceiveFromAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            ThrowIfEnded();
+            Task<SocketReceiveFromResult> pending = _pendingReceive ??= _udp.ReceiveFromAsync(new ArraySegment<byte>(_receiveBuffer), SocketFlags.None, EndPoints.Any(_udp.AddressFamily));
+            if (!pending.IsCompleted)
+            {
+                // The receive itself cannot be cancelled on every target; it stays pending for the next call instead.
+                var cancelled = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                using (cancellationToken.Register(static s => ((TaskCompletionSource<bool>)s!).TrySetResult(true), cancelled))
+                {
+                    await Task.WhenAny(pending, cancelled.Task).ConfigureAwait(false);
+                }
+
+                if (!pending.IsCompleted)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+            }
+
+            _pendingReceive = null;
+            SocketReceiveFromResult received;
+            try
+            {
+                received = await pending.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+            {
+                throw Ended(ex);
+            }
+
+            if (received.RemoteEndPoint is IPEndPoint source && EndPoints.Normalize(source).Equals(RelayEndPoint)
+                && TryUnwrap(_receiveBuffer.AsSpan(0, received.ReceivedBytes), buffer.Span, out int length, out EndPoint? from))
+            {
+                return new Socks5UdpReceiveResult(length, from!);
+            }
+        }
+    }
+
+    /// <summary>Closes the UDP socket and the control connection.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _control.Input.CancelPendingRead();
+        _udp.Dispose();
+        _owner.Dispose();
+    }
+
+    private static int WriteDatagram(ReadOnlySpan<byte> payload, EndPoint destination, byte[] datagram)
+    {
+        Span<byte> address = stackalloc byte[Socks5EndPoint.MaxAddressLength];
+        Socks5EndPoint to = Socks5EndPoint.FromEndPoint(destination, address);
+        Socks5UdpHeader.TryWrite(0, to, datagram, out int headerLength);
+        if (headerLength + payload.Length > MaxDatagram)
+        {
+            throw new ArgumentException($"The payload of {payload.Length} bytes and its header do not fit one datagram.", nameof(payload));
+        }
+
+        payload.CopyTo(datagram.AsSpan(headerLength));
+        return headerLength + payload.Length;
+    }
+
+    private static bool TryUnwrap(ReadOnlySpan<byte> datagram, Span<byte> destination, out int length, out EndPoint? source)
+    {
+        length = 0;
+        source = null;
+        if (Socks5UdpHeader.TryParse(datagram, out Socks5UdpHeader header, out int headerLength, out _) != OperationStatus.Done || header.Fragment != 0)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> data = datagram.Slice(headerLength);
+        length = Math.Min(data.Length, destination.Length);
+        data.Slice(0, length).CopyTo(destination);
+        source = header.Address.ToEndPoint();
+        return true;
+    }
+
+    // Nothing is expected on the control connection: it is read only to learn when the proxy closes it.
+    private async Task WatchControlAsync()
+    {
+        PipeReader reader = _control.Input;
+        try
+        {
+            while (true)
+            {
+                ReadResult result = await reader.ReadAsync().ConfigureAwait(false);
+                reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is System.IO.IOException or SocketException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+            // A reset or our own dispose: either way the association is over.
+        }
+        finally
+        {
+            _udp.Dispose();
+        }
+    }
+
+    private void ThrowIfEnded()
+    {
+        if (_disposed != 0)
+        {
+            throw new ObjectDisposedException(nameof(Socks5UdpAssociation));
+        }
+
+        if (Completion.IsCompleted)
+        {
+            throw Ended(null);
+        }
+    }
+
+    private Exception Ended(Exception? inner) =>
+        _disposed != 0
+            ? new ObjectDisposedException(nameof(Socks5UdpAssociation))
+            : new Socks5Exception("The UDP association has ended: the proxy closed its control connection.", HandshakeFailure.None, null, null, null, inner);
+}

@@ -1,0 +1,120 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+using Socks5.Protocol.Engine;
+using Socks5.Protocol.Pipelines;
+using Socks5.Protocol.Tests.Support;
+using Socks5.Protocol.Wire;
+using Xunit;
+
+namespace Socks5.Protocol.Tests.Pipelines;
+
+/// <summary>The handshake adapters over in-memory pipes (as a Kestrel connection or a TLS stream would give them).</summary>
+public class HandshakeAdapterTests
+{
+    private sealed class DuplexPipe : IDuplexPipe
+    {
+        public DuplexPipe(PipeReader input, PipeWriter output)
+        {
+            Input = input;
+            Output = output;
+        }
+
+        public PipeReader Input { get; }
+
+        public PipeWriter Output { get; }
+    }
+
+    private static (IDuplexPipe Server, IDuplexPipe Client) CreatePair()
+    {
+        var toServer = new Pipe();
+        var toClient = new Pipe();
+        return (new DuplexPipe(toServer.Reader, toClient.Writer), new DuplexPipe(toClient.Reader, toServer.Writer));
+    }
+
+    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token;
+
+    [Theory]
+    [InlineData(0)] // everything in one flush
+    [InlineData(1)] // one byte per flush
+    [InlineData(3)]
+    public async Task Server_adapter_leaves_early_tunnel_data_in_the_reader(int chunk)
+    {
+        (IDuplexPipe server, IDuplexPipe client) = CreatePair();
+        byte[] bytes = Hex.Parse("05 01 00  05 01 00 01 7f 00 00 01 1f 40").Concat(Encoding.ASCII.GetBytes("early data")).ToArray();
+        Task writing = Task.Run(async () =>
+        {
+            int step = chunk == 0 ? bytes.Length : chunk;
+            for (int i = 0; i < bytes.Length; i += step)
+            {
+                await client.Output.WriteAsync(bytes.AsMemory(i, Math.Min(step, bytes.Length - i)));
+            }
+        });
+
+        var handshake = new Socks5ServerHandshake(server, new Socks5ServerEngine(new Socks5ServerEngineOptions()));
+        Assert.Equal(ServerEvent.RequestReceived, await handshake.ReadAsync(Timeout()));
+        Assert.Equal("127.0.0.1:8000", handshake.Engine.Request.Destination.ToString());
+        Assert.Equal(ServerEvent.Established, await handshake.ReplyAsync(ReplyCode.Succeeded, null, Timeout()));
+        await writing;
+        await client.Output.CompleteAsync();
+
+        var tunnel = new List<byte>();
+        while (true)
+        {
+            ReadResult result = await server.Input.ReadAsync(Timeout());
+            tunnel.AddRange(result.Buffer.ToArray());
+            server.Input.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal("early data", Encoding.ASCII.GetString(tunnel.ToArray()));
+        ReadResult answers = await client.Input.ReadAsync(Timeout());
+        Assert.Equal("0500" + "05000001000000000000", Hex.Format(answers.Buffer.ToArray()));
+    }
+
+    [Fact]
+    public async Task Server_adapter_reports_a_client_that_closes_mid_handshake()
+    {
+        (IDuplexPipe server, IDuplexPipe client) = CreatePair();
+        await client.Output.WriteAsync(new byte[] { 0x05, 0x02, 0x00 });
+        await client.Output.CompleteAsync();
+        var handshake = new Socks5ServerHandshake(server, new Socks5ServerEngine(new Socks5ServerEngineOptions()));
+        Assert.Equal(ServerEvent.MustClose, await handshake.ReadAsync(Timeout()));
+        Assert.Equal(HandshakeFailure.ConnectionClosed, handshake.Failure);
+    }
+
+    [Fact]
+    public async Task Client_and_server_adapters_complete_a_handshake_and_keep_server_data_after_the_reply()
+    {
+        (IDuplexPipe server, IDuplexPipe client) = CreatePair();
+        var serverSide = Task.Run(async () =>
+        {
+            var handshake = new Socks5ServerHandshake(server, new Socks5ServerEngine(new Socks5ServerEngineOptions()));
+            Assert.Equal(ServerEvent.RequestReceived, await handshake.ReadAsync(Timeout()));
+            // The reply and the first tunnel bytes leave in one flush.
+            handshake.Engine.Reply(ReplyCode.Succeeded, server.Output);
+            await server.Output.WriteAsync(Encoding.ASCII.GetBytes("banner"));
+        });
+
+        var engine = new Socks5ClientEngine(Command.Connect, Socks5EndPoint.FromHost("localhost", 25, new byte[255]));
+        var clientHandshake = new Socks5ClientHandshake(client, engine);
+        Assert.Equal(ClientEvent.Established, await clientHandshake.RunAsync(Timeout()));
+        await serverSide;
+        ReadResult result = await client.Input.ReadAsync(Timeout());
+        Assert.Equal("banner", Encoding.ASCII.GetString(result.Buffer.ToArray()));
+    }
+
+    [Fact]
+    public async Task Client_adapter_reports_a_proxy_that_closes_before_replying()
+    {
+        (IDuplexPipe server, IDuplexPipe client) = CreatePair();
+        await server.Output.WriteAsync(new byte[] { 0x05, 0x00, 0x05 });
+        await server.Output.CompleteAsync();
+        var handshake = new Socks5ClientHandshake(client, new Socks5ClientEngine(Command.Connect, new Socks5EndPoint(AddressType.IPv4, new byte[4], 1)));
+        Assert.Equal(ClientEvent.MustClose, await handshake.RunAsync(Timeout()));
+        Assert.Equal(HandshakeFailure.ConnectionClosed, handshake.Failure);
+    }
+}

@@ -82,7 +82,7 @@ internal static class Program
 internal sealed class Settings
 {
     public const string Usage = """
-        usage: Socks5.Protocol.EndToEnd [--quick] [--rounds N] [--only bulk,handshake,memory] [--bulk-mib N]
+        usage: Socks5.Protocol.EndToEnd [--quick] [--rounds N] [--only bulk,handshake,memory,client] [--bulk-mib N]
                                         [--handshake-seconds S] [--handshake-close fin|reset] [--tunnels N] [--out FILE.md] [--keep] [--hold-seconds S] [--ours-env NAME=VALUE]
                Socks5.Protocol.EndToEnd --serve PORT     (our server alone, with default options; used by the harness)
         """;
@@ -104,7 +104,10 @@ internal sealed class Settings
     /// <summary>How handshake clients close: with a FIN (default) or a reset (no TIME_WAIT, but an error for the proxy).</summary>
     public bool ResetClose { get; private set; }
 
-    public HashSet<string> Sections { get; } = new() { "bulk", "handshake", "memory" };
+    public HashSet<string> Sections { get; } = new() { "bulk", "handshake", "memory", "client" };
+
+    /// <summary>Operations per round in the client-side section (one after another).</summary>
+    public int ClientOperations { get; private set; } = 400;
 
     public string OutFile { get; private set; } = Path.Combine("artifacts", "e2e", "results.md");
 
@@ -126,6 +129,7 @@ internal sealed class Settings
             settings.MemoryRounds = 1;
             settings.BulkBytes = 64L * 1024 * 1024;
             settings.HandshakeDuration = TimeSpan.FromSeconds(1);
+            settings.ClientOperations = 150;
         }
 
         for (int i = 0; i < args.Length; i++)
@@ -226,6 +230,11 @@ internal sealed class Run
         if (_settings.Sections.Contains("memory"))
         {
             await MemoryAsync();
+        }
+
+        if (_settings.Sections.Contains("client"))
+        {
+            await ClientAsync();
         }
 
         _report.Heading("Targets");
@@ -425,6 +434,48 @@ internal sealed class Run
             $"{outstanding} pooled buffers still rented with {tunnels} idle tunnels, {rented} rented during the window"));
     }
 
+    private async Task ClientAsync()
+    {
+        using var http = new TinyHttpServer();
+        using Proxy ours = await Proxy.StartOursAsync(_env);
+        var owned = new List<IDisposable>();
+        try
+        {
+            Dictionary<string, Func<Task>> operations = ClientSide.Operations(ours, http, owned);
+            var series = operations.Keys.ToDictionary(k => k, k => new Series(k));
+            int count = _settings.ClientOperations;
+            Console.WriteLine($"client side: {count} operations one after another per round, {_settings.Rounds} rounds, against our server");
+            foreach (Func<Task> operation in operations.Values)
+            {
+                await ClientSide.MedianMicrosecondsAsync(operation, Math.Min(count, 200), _cancel);
+            }
+
+            var names = operations.Keys.ToList();
+            for (int round = 0; round < _settings.Rounds; round++)
+            {
+                foreach (string name in Rotate(names, round))
+                {
+                    double micros = await ClientSide.MedianMicrosecondsAsync(operations[name], count, _cancel);
+                    series[name].Rounds.Add(micros);
+                    Console.WriteLine($"  round {round + 1}: {name,-55} {micros,8:F0} µs");
+                }
+            }
+
+            _report.Heading($"Client side: one operation on a new connection through our server ({count} one after another per round, median of the round, median of {_settings.Rounds} rounds)");
+            _report.Table(series.Values, "µs", limitName: null, higherIsBetter: false, format: "F0", oursName: ClientSide.OurTunnel);
+            _report.Line("");
+            _report.Line("The two HTTP rows differ only in who opens the SOCKS5 tunnel under the same SocketsHttpHandler (PooledConnectionLifetime = 0, so a new connection per request): .NET's built-in SOCKS5 support or our Socks5Client through `UseSocks5`.");
+            AddTarget("our client's CONNECT at least as fast as HttpClient's (HTTP GET on a new connection, built-in ÷ ours)", series[ClientSide.HttpBuiltIn].Median / series[ClientSide.HttpOurs].Median, 1.0, true);
+        }
+        finally
+        {
+            foreach (IDisposable disposable in owned)
+            {
+                disposable.Dispose();
+            }
+        }
+    }
+
     private static (long Rented, long Returned, long Outstanding, long Bytes) ParsePool(string? answer)
     {
         if (answer is null || !answer.StartsWith("POOL ", StringComparison.Ordinal))
@@ -477,18 +528,18 @@ internal sealed class Report
     }
 
     /// <summary>One row per series: median, spread, ratio to the limit row (if any), and ours ÷ this row.</summary>
-    public void Table(IEnumerable<Series> rows, string unit, string? limitName, bool higherIsBetter, string format, (string Label, string Format)? cpu = null)
+    public void Table(IEnumerable<Series> rows, string unit, string? limitName, bool higherIsBetter, string format, (string Label, string Format)? cpu = null, string oursName = Proxy.Ours)
     {
         List<Series> list = rows.ToList();
         Series? limit = limitName is null ? null : list.FirstOrDefault(s => s.Name == limitName);
-        Series? ours = list.FirstOrDefault(s => s.Name == Proxy.Ours);
+        Series? ours = list.FirstOrDefault(s => s.Name == oursName);
         string F(double v) => double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
         string R(double v) => double.IsNaN(v) || double.IsInfinity(v) ? "n/a" : v.ToString("F2", CultureInfo.InvariantCulture) + "×";
-        Line($"| | median {unit} | min – max |{(limit is null ? "" : " × limit |")} {Proxy.Ours} ÷ this{(higherIsBetter ? "" : " (lower is better)")} |{(cpu is null ? "" : $" median {cpu.Value.Label} |")} notes |");
+        Line($"| | median {unit} | min – max |{(limit is null ? "" : " × limit |")} {(oursName == Proxy.Ours ? Proxy.Ours : "Socks5Client ÷ this")}{(oursName == Proxy.Ours ? " ÷ this" : "")}{(higherIsBetter ? "" : " (lower is better)")} |{(cpu is null ? "" : $" median {cpu.Value.Label} |")} notes |");
         Line($"| --- | ---: | ---: |{(limit is null ? "" : " ---: |")} ---: |{(cpu is null ? "" : " ---: |")} --- |");
         foreach (Series s in list)
         {
-            string name = s == limit ? $"{s.Name} (the limit)" : s.Name == Proxy.Ours ? $"**{s.Name}**" : s.Name;
+            string name = s == limit ? $"{s.Name} (the limit)" : s == ours ? $"**{s.Name}**" : s.Name;
             string vsLimit = limit is null ? "" : $" {R(s.Median / limit.Median)} |";
             string vsOurs = ours is null || s == ours ? "" : R(ours.Median / s.Median);
             string cpuCell = cpu is null ? "" : $" {(s.Cpu.Count == 0 ? "" : s.CpuMedian.ToString(cpu.Value.Format, CultureInfo.InvariantCulture))} |";

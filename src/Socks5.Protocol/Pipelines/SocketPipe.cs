@@ -164,10 +164,18 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
             while (true)
             {
 #if NET
-                await _inner.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+                ValueTask<int> wait = _inner.ReadAsync(Memory<byte>.Empty, cancellationToken);
 #else
-                await _inner.ReadAsync(Array.Empty<byte>(), 0, 0, cancellationToken).ConfigureAwait(false);
+                ValueTask<int> wait = new(_inner.ReadAsync(Array.Empty<byte>(), 0, 0, cancellationToken));
 #endif
+                if (wait.IsCompleted)
+                {
+                    // Answered at once (the runtime peeked and saw bytes, the end or an error): no stale event involved.
+                    await wait.ConfigureAwait(false);
+                    return 0;
+                }
+
+                await wait.ConfigureAwait(false);
                 try
                 {
                     // Readable now: bytes, the peer's FIN, or an error that the real read will report. One poll(2), no wait.

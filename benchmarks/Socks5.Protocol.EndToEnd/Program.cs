@@ -30,17 +30,26 @@ internal static class Program
         }
 
         using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        string scratch = Directory.CreateTempSubdirectory("socks5-e2e-").FullName;
+
+        // Ctrl-C, SIGTERM, SIGHUP, SIGQUIT: stop every peer at once, then let the runtime end the process as usual.
+        var signals = new List<PosixSignalRegistration>();
+        foreach (PosixSignal signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT })
         {
-            // Let the finally blocks stop the peers; a second Ctrl-C still kills at once.
-            e.Cancel = !cancel.IsCancellationRequested;
-            cancel.Cancel();
-            ChildProcess.KillAll();
-        };
+            signals.Add(PosixSignalRegistration.Create(signal, _ =>
+            {
+                cancel.Cancel();
+                ChildProcess.KillAll();
+                if (!settings.KeepScratch)
+                {
+                    DeleteScratch(scratch);
+                }
+            }));
+        }
+
         AppDomain.CurrentDomain.ProcessExit += (_, _) => ChildProcess.KillAll();
         AppDomain.CurrentDomain.UnhandledException += (_, _) => ChildProcess.KillAll();
 
-        string scratch = Directory.CreateTempSubdirectory("socks5-e2e-").FullName;
         try
         {
             var env = new Environs(scratch);
@@ -60,20 +69,33 @@ internal static class Program
         finally
         {
             ChildProcess.KillAll();
+            foreach (PosixSignalRegistration registration in signals)
+            {
+                registration.Dispose();
+            }
+
             if (!settings.KeepScratch)
             {
-                try
-                {
-                    Directory.Delete(scratch, recursive: true);
-                }
-                catch (IOException)
-                {
-                }
+                DeleteScratch(scratch);
             }
             else
             {
                 Console.WriteLine($"configs and logs kept in {scratch}");
             }
+        }
+    }
+
+    private static void DeleteScratch(string scratch)
+    {
+        try
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
         }
     }
 }

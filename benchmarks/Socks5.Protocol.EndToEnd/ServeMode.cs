@@ -1,0 +1,179 @@
+using System.Diagnostics.Tracing;
+using System.Globalization;
+using System.Net;
+using Socks5.Protocol.Hosting;
+
+namespace Socks5.Protocol.EndToEnd;
+
+/// <summary>
+/// <c>--serve PORT</c>: our server with default options on 127.0.0.1:PORT (0 picks one), as a process of its own. It prints
+/// <c>LISTENING port</c>, then answers one line per command read from stdin, and stops when stdin ends (so it never outlives
+/// the harness):
+/// <c>heap</c> (full blocking GC, then the managed heap in bytes), <c>track</c> (start counting ArrayPool rents and
+/// returns), <c>pool</c> (stop counting: rented, returned, still out), <c>stats</c>.
+/// </summary>
+internal static class ServeMode
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        int port = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 0;
+        var options = new Socks5ServerOptions();
+        options.ListenEndPoints.Add(new IPEndPoint(IPAddress.Loopback, port));
+        using var server = new Socks5Server(options);
+        server.Start();
+        using var pool = new ArrayPoolTracker();
+        Console.Out.WriteLine($"LISTENING {server.LocalEndPoints[0].Port}");
+        Console.Out.Flush();
+        while (await Console.In.ReadLineAsync() is { } line)
+        {
+            string answer = line.Trim() switch
+            {
+                "heap" => "HEAP " + FullGcHeapBytes().ToString(CultureInfo.InvariantCulture),
+                "track" => pool.Start(),
+                "pool" => pool.Stop(),
+                "stats" => server.Statistics.ToString(),
+                _ => "ERROR unknown command " + line,
+            };
+            Console.Out.WriteLine(answer);
+            Console.Out.Flush();
+        }
+
+        await server.StopAsync(TimeSpan.Zero);
+        return 0;
+    }
+
+    /// <summary>The managed heap after full blocking collections (finalizers run, then collected again).</summary>
+    public static long FullGcHeapBytes()
+    {
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        return GC.GetTotalMemory(forceFullCollection: true);
+    }
+}
+
+/// <summary>
+/// Counts the buffers rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/> (which also backs
+/// <see cref="System.Buffers.MemoryPool{T}.Shared"/>, the pipes' default pool) and not yet returned, through the runtime's
+/// ArrayPoolEventSource (BufferRented = event 1, BufferReturned = event 3, both carrying the buffer's id).
+/// </summary>
+internal sealed class ArrayPoolTracker : EventListener
+{
+    private const string SourceName = "System.Buffers.ArrayPoolEventSource";
+    private readonly object _gate = new();
+    private readonly Dictionary<int, (int Count, int Size)> _out = new();
+    private readonly Dictionary<int, string> _stacks = new();
+    private readonly bool _recordStacks = Environment.GetEnvironmentVariable("SOCKS5_E2E_POOL_STACKS") == "1";
+    private EventSource? _source;
+    private long _rented;
+    private long _returned;
+    private bool _tracking;
+
+    public string Start()
+    {
+        EventSource source = FindSource();
+        lock (_gate)
+        {
+            _out.Clear();
+            _stacks.Clear();
+            _rented = 0;
+            _returned = 0;
+            _tracking = true;
+        }
+
+        EnableEvents(source, EventLevel.Verbose);
+        return "OK";
+    }
+
+    /// <summary>Stops counting. Answers <c>POOL rented returned outstanding outstandingBytes largestOutstanding</c>.</summary>
+    public string Stop()
+    {
+        DisableEvents(FindSource());
+        lock (_gate)
+        {
+            _tracking = false;
+            long count = 0;
+            long bytes = 0;
+            int largest = 0;
+            foreach ((int n, int size) in _out.Values)
+            {
+                count += n;
+                bytes += (long)n * size;
+                largest = Math.Max(largest, size);
+            }
+
+            if (_recordStacks)
+            {
+                // Diagnostics: where each buffer still out was rented (to stderr, which the harness logs).
+                foreach (int id in _out.Keys)
+                {
+                    Console.Error.WriteLine($"outstanding buffer {id}, rented at:{Environment.NewLine}{_stacks.GetValueOrDefault(id)}");
+                }
+            }
+
+            return string.Create(CultureInfo.InvariantCulture, $"POOL {_rented} {_returned} {count} {bytes} {largest}");
+        }
+    }
+
+    protected override void OnEventSourceCreated(EventSource eventSource)
+    {
+        // Runs from the base constructor too, before this class's fields are set: only remember the source here.
+        if (eventSource.Name == SourceName)
+        {
+            _source = eventSource;
+        }
+    }
+
+    protected override void OnEventWritten(EventWrittenEventArgs eventData)
+    {
+        if (eventData.Payload is not { Count: >= 2 } payload || payload[0] is not int id || payload[1] is not int size)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (!_tracking)
+            {
+                return;
+            }
+
+            if (eventData.EventId == 1)
+            {
+                _rented++;
+                _out[id] = _out.TryGetValue(id, out var held) ? (held.Count + 1, size) : (1, size);
+                if (_recordStacks)
+                {
+                    _stacks[id] = Environment.StackTrace;
+                }
+            }
+            else if (eventData.EventId == 3)
+            {
+                _returned++;
+                // A buffer rented before tracking began and returned now is simply not in the table.
+                if (_out.TryGetValue(id, out var held))
+                {
+                    if (held.Count <= 1)
+                    {
+                        _out.Remove(id);
+                    }
+                    else
+                    {
+                        _out[id] = (held.Count - 1, held.Size);
+                    }
+                }
+            }
+        }
+    }
+
+    private EventSource FindSource()
+    {
+        if (_source is null)
+        {
+            // The source is created with the pool: touch the pool once so that it exists.
+            System.Buffers.ArrayPool<byte>.Shared.Return(System.Buffers.ArrayPool<byte>.Shared.Rent(16));
+        }
+
+        return _source ?? throw new InvalidOperationException(SourceName + " not found");
+    }
+}

@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.IO;
 using System.IO.Pipelines;
 using System.Net;
@@ -16,7 +17,14 @@ namespace Socks5.Protocol.Pipelines;
 public sealed class SocketPipe : IDuplexPipe, IDisposable
 {
     private readonly NetworkStream _stream;
+    private readonly int _bufferSize;
+    private PipeReader? _input;
+    private HalfClosingPipeWriter? _output;
+    private EndPoint? _remoteEndPoint;
+    private EndPoint? _localEndPoint;
+    private int _endPointsRead;
     private int _disposed;
+    private bool _detached;
 
     /// <summary>Wraps a connected socket. The pipe owns it from now on and closes it on dispose.</summary>
     /// <param name="socket">A connected stream socket.</param>
@@ -28,26 +36,50 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
     {
         Socket = socket ?? throw new ArgumentNullException(nameof(socket));
         _stream = new NetworkStream(socket, ownsSocket: false);
-        Input = PipeReader.Create(new ReadinessStream(_stream, socket), new StreamPipeReaderOptions(bufferSize: bufferSize, minimumReadSize: Math.Min(1024, bufferSize), leaveOpen: true, useZeroByteReads: true));
-        Output = new HalfClosingPipeWriter(PipeWriter.Create(_stream, new StreamPipeWriterOptions(leaveOpen: true)), socket);
-        RemoteEndPoint = SafeEndPoint(() => socket.RemoteEndPoint);
-        LocalEndPoint = SafeEndPoint(() => socket.LocalEndPoint);
+        _bufferSize = bufferSize;
     }
 
     /// <summary>The socket.</summary>
     public Socket Socket { get; }
 
-    /// <summary>The peer's address, read once when the pipe was created.</summary>
-    public EndPoint? RemoteEndPoint { get; }
+    /// <summary>The peer's address, read once on first use (null if the socket was closed by then).</summary>
+    public EndPoint? RemoteEndPoint
+    {
+        get
+        {
+            ReadEndPoints();
+            return _remoteEndPoint;
+        }
+    }
 
-    /// <summary>The local address, read once when the pipe was created.</summary>
-    public EndPoint? LocalEndPoint { get; }
+    /// <summary>The local address, read once on first use (null if the socket was closed by then).</summary>
+    public EndPoint? LocalEndPoint
+    {
+        get
+        {
+            ReadEndPoints();
+            return _localEndPoint;
+        }
+    }
+
+    // The reader and writer are made on first use: a pipe whose socket goes straight to the relay never needs them.
 
     /// <inheritdoc/>
-    public PipeReader Input { get; }
+    /// <exception cref="InvalidOperationException">The socket was handed to <see cref="Socks5Relay"/>, which reads it itself.</exception>
+    public PipeReader Input => _input ?? CreateInput();
 
     /// <inheritdoc/>
-    public PipeWriter Output { get; }
+    /// <exception cref="InvalidOperationException">The socket was handed to <see cref="Socks5Relay"/>, which writes it itself.</exception>
+    public PipeWriter Output => _output ?? CreateOutput();
+
+    /// <summary>
+    /// True when the socket can be relayed directly: not disposed or detached, nothing written and not yet flushed, and
+    /// neither direction completed.
+    /// </summary>
+    internal bool CanDetach =>
+        Volatile.Read(ref _disposed) == 0
+        && !_detached
+        && (_output is null || (!_output.IsCompleted && _output.UnflushedBytes == 0));
 
     /// <summary>Connects to <paramref name="endPoint"/> and wraps the socket.</summary>
     /// <param name="endPoint">Where to connect.</param>
@@ -88,10 +120,85 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
             return;
         }
 
-        Input.Complete();
-        Output.Complete();
+        _input?.Complete();
+        _output?.Complete();
         _stream.Dispose();
         Socket.Dispose();
+    }
+
+    /// <summary>
+    /// Hands the socket to a relay that reads and writes it itself (see <see cref="CanDetach"/>): takes the bytes the
+    /// reader had buffered and not consumed (the first tunnel bytes, sent with the last handshake message), and releases
+    /// the reader and writer and their buffers without a FIN. <see cref="Input"/> and <see cref="Output"/> throw from now
+    /// on; <see cref="Dispose"/> still closes the socket.
+    /// </summary>
+    /// <param name="inputEnded">True when the reader had already seen the peer's FIN.</param>
+    /// <returns>A copy of the buffered bytes, or null when there were none.</returns>
+    internal byte[]? Detach(out bool inputEnded)
+    {
+        _detached = true;
+        byte[]? leftover = null;
+        inputEnded = false;
+        if (_input is { } input)
+        {
+            try
+            {
+                // A cancelled read returns everything buffered, even bytes an earlier AdvanceTo marked as examined,
+                // which a plain TryRead would hold back until more arrive.
+                input.CancelPendingRead();
+                if (input.TryRead(out ReadResult result))
+                {
+                    leftover = result.Buffer.IsEmpty ? null : result.Buffer.ToArray();
+                    inputEnded = result.IsCompleted;
+                    input.AdvanceTo(result.Buffer.End);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // The reader was completed already: nothing buffered is wanted.
+            }
+
+            input.Complete();
+        }
+
+        _output?.CompleteWithoutShutdown();
+        _input = null;
+        _output = null;
+        return leftover;
+    }
+
+    private PipeReader CreateInput()
+    {
+        ThrowIfDetached();
+        var created = PipeReader.Create(new ReadinessStream(_stream, Socket), new StreamPipeReaderOptions(bufferSize: _bufferSize, minimumReadSize: Math.Min(1024, _bufferSize), leaveOpen: true, useZeroByteReads: true));
+        return Interlocked.CompareExchange(ref _input, created, null) ?? created;
+    }
+
+    private PipeWriter CreateOutput()
+    {
+        ThrowIfDetached();
+        var created = new HalfClosingPipeWriter(PipeWriter.Create(_stream, new StreamPipeWriterOptions(leaveOpen: true)), Socket);
+        return Interlocked.CompareExchange(ref _output, created, null) ?? created;
+    }
+
+    private void ThrowIfDetached()
+    {
+        if (_detached)
+        {
+            throw new InvalidOperationException("The socket was handed to the relay, which reads and writes it itself.");
+        }
+    }
+
+    private void ReadEndPoints()
+    {
+        if (Volatile.Read(ref _endPointsRead) != 0)
+        {
+            return;
+        }
+
+        _remoteEndPoint = SafeEndPoint(() => Socket.RemoteEndPoint);
+        _localEndPoint = SafeEndPoint(() => Socket.LocalEndPoint);
+        Volatile.Write(ref _endPointsRead, 1);
     }
 
     private static EndPoint? SafeEndPoint(Func<EndPoint?> get)
@@ -221,6 +328,17 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
 
         public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default) =>
             _inner.WriteAsync(source, cancellationToken);
+
+        public bool IsCompleted => Volatile.Read(ref _completed) != 0;
+
+        // For a relay that takes the socket over: the writer's buffers go back, the socket stays open both ways.
+        public void CompleteWithoutShutdown()
+        {
+            if (Interlocked.Exchange(ref _completed, 1) == 0)
+            {
+                _inner.Complete();
+            }
+        }
 
         public override void Complete(Exception? exception = null)
         {

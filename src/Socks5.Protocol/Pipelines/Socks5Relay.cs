@@ -50,6 +50,14 @@ public static class Socks5Relay
             throw new ArgumentNullException(nameof(second));
         }
 
+#if NET
+        if (first is SocketPipe firstSocket && second is SocketPipe secondSocket && firstSocket.CanDetach && secondSocket.CanDetach)
+        {
+            // Two sockets: relay them directly (no pipes, no buffer while idle). Same contract, less work per byte.
+            return await SocketRelay.RunAsync(firstSocket, secondSocket, idleTimeout, cancellationToken).ConfigureAwait(false);
+        }
+#endif
+
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var counters = new long[2];
         Task forward = CopyAsync(first.Input, second.Output, counters, 0, failed);
@@ -57,15 +65,15 @@ public static class Socks5Relay
         Task both = Task.WhenAll(forward, backward);
         if (idleTimeout != Timeout.InfiniteTimeSpan)
         {
-            await WatchIdleAsync(both, counters, idleTimeout, failed).ConfigureAwait(false);
+            await WatchIdleAsync(both, counters, idleTimeout, static s => ((CancellationTokenSource)s).Cancel(), failed).ConfigureAwait(false);
         }
 
         await both.ConfigureAwait(false);
         return new RelayResult(Volatile.Read(ref counters[0]), Volatile.Read(ref counters[1]));
     }
 
-    // Cancels the relay when the byte counters have not moved for a whole idle period.
-    private static async Task WatchIdleAsync(Task relay, long[] counters, TimeSpan idleTimeout, CancellationTokenSource stop)
+    // Stops the relay when the byte counters have not moved for a whole idle period.
+    internal static async Task WatchIdleAsync(Task relay, long[] counters, TimeSpan idleTimeout, Action<object> stop, object state)
     {
         TimeSpan tick = TimeSpan.FromMilliseconds(Math.Max(10, Math.Min(1000, idleTimeout.TotalMilliseconds / 4)));
         long last = -1;
@@ -81,7 +89,7 @@ public static class Socks5Relay
             }
             else if (DateTime.UtcNow - lastMove >= idleTimeout)
             {
-                stop.Cancel();
+                stop(state);
                 return;
             }
         }

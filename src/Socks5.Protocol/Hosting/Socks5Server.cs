@@ -145,50 +145,70 @@ public sealed class Socks5Server : IDisposable
     /// <param name="localEndPoint">The address the client connected to (BIND and the UDP relay listen on its IP).</param>
     /// <param name="cancellationToken">Ends the connection.</param>
     /// <returns>A task that completes when the connection is over.</returns>
-    public async Task HandleConnectionAsync(IDuplexPipe connection, EndPoint? remoteEndPoint, EndPoint? localEndPoint, CancellationToken cancellationToken = default)
+    public Task HandleConnectionAsync(IDuplexPipe connection, EndPoint? remoteEndPoint, EndPoint? localEndPoint, CancellationToken cancellationToken = default)
     {
         if (connection is null)
         {
             throw new ArgumentNullException(nameof(connection));
         }
 
+        return ServeAsync(connection, remoteEndPoint, localEndPoint, owned: null, cancellationToken);
+    }
+
+    // Starts serving one connection; owned (the accept loop's socket) is closed when it is over. Not async itself: the
+    // connection's own RunAsync is the only frame that stays alive while its tunnel lives.
+    private Task ServeAsync(IDuplexPipe connection, EndPoint? remoteEndPoint, EndPoint? localEndPoint, SocketPipe? owned, CancellationToken cancellationToken)
+    {
         Interlocked.Increment(ref _accepted);
         if (Interlocked.Increment(ref _active) > _options.MaxConnections)
         {
             Interlocked.Decrement(ref _active);
             Interlocked.Increment(ref _rejected);
-            return;
+            owned?.Dispose();
+            return Task.CompletedTask;
+        }
+
+        // The accept loop's connections only end with the server: no linked source (and its registration) needed.
+        CancellationTokenSource? linked = cancellationToken.CanBeCanceled
+            ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token)
+            : null;
+        Socks5ServerConnection served;
+        try
+        {
+            served = new Socks5ServerConnection(this, connection, remoteEndPoint, localEndPoint, owned, linked);
+        }
+        catch
+        {
+            // The last guard of the accept loop (RunAsync reports its own failures and never throws).
+            Interlocked.Increment(ref _failed);
+            linked?.Dispose();
+            owned?.Dispose();
+            OnConnectionEnded();
+            return Task.CompletedTask;
+        }
+
+        return served.RunAsync(linked?.Token ?? _stopping.Token);
+    }
+
+    /// <summary>Called once by each connection when it is over (it then closes its transport and calls <see cref="OnConnectionEnded"/>).</summary>
+    internal void OnConnectionClosed(Socks5ConnectionReport report)
+    {
+        if (!report.Succeeded)
+        {
+            Interlocked.Increment(ref _failed);
         }
 
         try
         {
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
-            var served = new Socks5ServerConnection(this, connection, remoteEndPoint, localEndPoint);
-            Socks5ConnectionReport report = await served.RunAsync(linked.Token).ConfigureAwait(false);
-            if (!report.Succeeded)
-            {
-                Interlocked.Increment(ref _failed);
-            }
-
-            try
-            {
-                _options.ConnectionClosed?.Invoke(report);
-            }
-            catch
-            {
-                // A logging hook must not take the server down.
-            }
+            _options.ConnectionClosed?.Invoke(report);
         }
         catch
         {
-            // RunAsync reports its own failures; this is the last guard of the accept loop.
-            Interlocked.Increment(ref _failed);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _active);
+            // A logging hook must not take the server down.
         }
     }
+
+    internal void OnConnectionEnded() => Interlocked.Decrement(ref _active);
 
     /// <summary>Closes the listeners and ends every connection at once.</summary>
     public void Dispose()
@@ -242,21 +262,21 @@ public sealed class Socks5Server : IDisposable
                 continue;
             }
 
-            _ = ServeSocketAsync(socket);
+            ServeSocket(socket);
         }
     }
 
-    private async Task ServeSocketAsync(Socket socket)
+    private void ServeSocket(Socket socket)
     {
         try
         {
             socket.NoDelay = true;
-            using var pipe = new SocketPipe(socket);
-            await HandleConnectionAsync(pipe, pipe.RemoteEndPoint, pipe.LocalEndPoint).ConfigureAwait(false);
+            var pipe = new SocketPipe(socket);
+            _ = ServeAsync(pipe, pipe.RemoteEndPoint, pipe.LocalEndPoint, owned: pipe, CancellationToken.None);
         }
         catch
         {
-            // HandleConnectionAsync does not throw; this guards the socket setup.
+            // ServeAsync does not throw; this guards the socket setup.
             socket.Dispose();
         }
     }

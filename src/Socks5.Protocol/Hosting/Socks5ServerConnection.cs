@@ -20,7 +20,9 @@ internal sealed class Socks5ServerConnection
     private readonly IDuplexPipe _client;
     private readonly EndPoint? _remote;
     private readonly EndPoint? _local;
-    private readonly Socks5ServerHandshake _handshake;
+    // Dropped once the last reply is out (see Established): a tunnel may live for hours and needs none of it.
+    private Socks5ServerHandshake? _handshake;
+    private HandshakeFailure _failure;
     private readonly long _started = Stopwatch.GetTimestamp();
     private string? _user;
     private RequestInfo? _request;
@@ -28,9 +30,20 @@ internal sealed class Socks5ServerConnection
     private long _fromClient;
     private long _toClient;
 
-    public Socks5ServerConnection(Socks5Server server, IDuplexPipe client, EndPoint? remote, EndPoint? local)
+    private readonly IDisposable? _owned;
+    private readonly IDisposable? _linked;
+
+    /// <param name="server">The server: options, credentials, counters and the report hook.</param>
+    /// <param name="client">The client's connection.</param>
+    /// <param name="remote">The client's address.</param>
+    /// <param name="local">The address the client connected to.</param>
+    /// <param name="owned">Closed when the connection is over (the accept loop's socket); null when the host closes it.</param>
+    /// <param name="linked">The token source behind the cancellation token, disposed when the connection is over.</param>
+    public Socks5ServerConnection(Socks5Server server, IDuplexPipe client, EndPoint? remote, EndPoint? local, IDisposable? owned, IDisposable? linked)
     {
         _server = server;
+        _owned = owned;
+        _linked = linked;
         _options = server.Options;
         _client = client;
         _remote = remote;
@@ -41,79 +54,89 @@ internal sealed class Socks5ServerConnection
     /// <summary>The IP the client reached us on (IPv4-mapped addresses unmapped); loopback when the host did not say.</summary>
     private IPAddress LocalAddress => _local is IPEndPoint ip ? Unmap(ip.Address) : IPAddress.Loopback;
 
-    public async Task<Socks5ConnectionReport> RunAsync(CancellationToken cancellationToken)
+    private Socks5ServerHandshake Handshake => _handshake ?? throw new InvalidOperationException("The handshake is over.");
+
+    /// <summary>Serves the connection, reports it to the server, closes what it owns. Never throws.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
     {
         Exception? error = null;
         try
         {
-            await ServeAsync(cancellationToken).ConfigureAwait(false);
+            ServerEvent e = await ReadRequestAsync(cancellationToken).ConfigureAwait(false);
+
+            // MustClose: the engine wrote what the client is owed; the report says why.
+            if (e == ServerEvent.RequestReceived)
+            {
+                _request = RequestInfo.From(Handshake.Engine.Request);
+                try
+                {
+                    await ServeRequestAsync(_request, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception) when (_handshake?.Engine.State is ServerEngineState.RequestDecisionPending or ServerEngineState.SecondReplyPending)
+                {
+                    // A hook (resolver, access rule, dialer) or the network failed before the client got its reply: it
+                    // is still owed one. The exception goes on to the report.
+                    await TryReplyAsync(ReplyCode.GeneralFailure).ConfigureAwait(false);
+                    throw;
+                }
+            }
         }
         catch (Exception ex)
         {
             error = ex;
         }
 
-        return new Socks5ConnectionReport(
-            _remote,
-            _user,
-            _request?.Command,
-            _request?.Destination,
-            _reply,
-            _handshake.Failure,
-            error,
-            _fromClient,
-            _toClient,
-            TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - _started) / (double)Stopwatch.Frequency));
-    }
-
-    private async Task ServeAsync(CancellationToken cancellationToken)
-    {
-        ServerEvent e;
-        using (var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-        {
-            handshakeTimeout.CancelAfter(_options.HandshakeTimeout);
-            try
-            {
-                e = await ReadRequestAsync(handshakeTimeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException ex) when (handshakeTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException("The client did not complete the handshake in time.", ex);
-            }
-        }
-
-        if (e != ServerEvent.RequestReceived)
-        {
-            return; // MustClose: the engine wrote what the client is owed; the report says why.
-        }
-
-        _request = RequestInfo.From(_handshake.Engine.Request);
         try
         {
-            await ServeRequestAsync(_request, cancellationToken).ConfigureAwait(false);
+            _server.OnConnectionClosed(new Socks5ConnectionReport(
+                _remote,
+                _user,
+                _request?.Command,
+                _request?.Destination,
+                _reply,
+                _handshake?.Failure ?? _failure,
+                error,
+                _fromClient,
+                _toClient,
+                TimeSpan.FromSeconds((Stopwatch.GetTimestamp() - _started) / (double)Stopwatch.Frequency)));
         }
-        catch (Exception) when (_handshake.Engine.State is ServerEngineState.RequestDecisionPending or ServerEngineState.SecondReplyPending)
+        finally
         {
-            // A hook (resolver, access rule, dialer) or the network failed before the client got its reply: it is
-            // still owed one. The exception goes on to the report.
-            await TryReplyAsync(ReplyCode.GeneralFailure).ConfigureAwait(false);
-            throw;
+            _linked?.Dispose();
+            _owned?.Dispose();
+            _server.OnConnectionEnded();
         }
     }
 
+    // The handshake up to the request, within the handshake timeout.
     private async Task<ServerEvent> ReadRequestAsync(CancellationToken cancellationToken)
     {
-        ServerEvent e = await _handshake.ReadAsync(cancellationToken).ConfigureAwait(false);
+        using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        handshakeTimeout.CancelAfter(_options.HandshakeTimeout);
+        try
+        {
+            return await ReadRequestCoreAsync(handshakeTimeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (handshakeTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException("The client did not complete the handshake in time.", ex);
+        }
+    }
+
+    private async Task<ServerEvent> ReadRequestCoreAsync(CancellationToken cancellationToken)
+    {
+        Socks5ServerHandshake handshake = Handshake;
+        ServerEvent e = await handshake.ReadAsync(cancellationToken).ConfigureAwait(false);
         if (e == ServerEvent.CredentialsReceived)
         {
-            Socks5ServerEngine engine = _handshake.Engine;
+            Socks5ServerEngine engine = handshake.Engine;
             string user = Encoding.UTF8.GetString(engine.UserName.ToArray());
             string password = Encoding.UTF8.GetString(engine.Password.ToArray());
             bool accepted = _options.ValidateCredentials is { } validate
                 ? await validate(user, password, cancellationToken).ConfigureAwait(false)
                 : _server.Credentials.Check(user, password);
             _user = accepted ? user : null;
-            e = await _handshake.AcceptCredentialsAsync(accepted, cancellationToken).ConfigureAwait(false);
+            e = await handshake.AcceptCredentialsAsync(accepted, cancellationToken).ConfigureAwait(false);
         }
 
         return e;
@@ -132,26 +155,36 @@ internal sealed class Socks5ServerConnection
         }
     }
 
-    private async Task ServeRequestAsync(RequestInfo request, CancellationToken cancellationToken)
+    // Not async itself: every await frame stays alive for the tunnel's whole life, so the chain is kept short.
+    private Task ServeRequestAsync(RequestInfo request, CancellationToken cancellationToken) => request.Command switch
     {
-        switch (request.Command)
-        {
-            case Command.Connect:
-                await ConnectAsync(request, cancellationToken).ConfigureAwait(false);
-                break;
-            case Command.Bind when _options.EnableBind:
-                await BindAsync(request, cancellationToken).ConfigureAwait(false);
-                break;
-            case Command.UdpAssociate when _options.EnableUdpAssociate:
-                await AssociateAsync(request, cancellationToken).ConfigureAwait(false);
-                break;
-            default:
-                await ReplyAsync(ReplyCode.CommandNotSupported, null, cancellationToken).ConfigureAwait(false);
-                break;
-        }
-    }
+        Command.Connect => ConnectAsync(request, cancellationToken),
+        Command.Bind when _options.EnableBind => BindAsync(request, cancellationToken),
+        Command.UdpAssociate when _options.EnableUdpAssociate => AssociateAsync(request, cancellationToken),
+        _ => ReplyAsync(ReplyCode.CommandNotSupported, null, cancellationToken).AsTask(),
+    };
 
     private async Task ConnectAsync(RequestInfo request, CancellationToken cancellationToken)
+    {
+        (Socket? target, ReplyCode failure) = await DialAllowedAsync(request, cancellationToken).ConfigureAwait(false);
+        if (target is null)
+        {
+            await ReplyAsync(failure, null, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        using var targetPipe = new SocketPipe(target);
+        if (await ReplyAsync(ReplyCode.Succeeded, targetPipe.LocalEndPoint, cancellationToken).ConfigureAwait(false) != ServerEvent.Established)
+        {
+            return;
+        }
+
+        Record(await Socks5Relay.RunAsync(_client, targetPipe, _options.IdleTimeout, cancellationToken).ConfigureAwait(false));
+    }
+
+    // Resolves, applies the access rule and connects to the first address that answers, within the connect timeout. A
+    // method of its own so that its frame is gone by the time the tunnel runs.
+    private async Task<(Socket? Target, ReplyCode Failure)> DialAllowedAsync(RequestInfo request, CancellationToken cancellationToken)
     {
         Socket? target = null;
         ReplyCode failure = ReplyCode.GeneralFailure;
@@ -181,19 +214,7 @@ internal sealed class Socks5ServerConnection
             }
         }
 
-        if (target is null)
-        {
-            await ReplyAsync(failure, null, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        using var targetPipe = new SocketPipe(target);
-        if (await ReplyAsync(ReplyCode.Succeeded, targetPipe.LocalEndPoint, cancellationToken).ConfigureAwait(false) != ServerEvent.Established)
-        {
-            return;
-        }
-
-        await RelayAsync(targetPipe, cancellationToken).ConfigureAwait(false);
+        return (target, failure);
     }
 
     private async Task BindAsync(RequestInfo request, CancellationToken cancellationToken)
@@ -270,7 +291,7 @@ internal sealed class Socks5ServerConnection
             return;
         }
 
-        await RelayAsync(peerPipe, cancellationToken).ConfigureAwait(false);
+        Record(await Socks5Relay.RunAsync(_client, peerPipe, _options.IdleTimeout, cancellationToken).ConfigureAwait(false));
     }
 
     private async Task AssociateAsync(RequestInfo request, CancellationToken cancellationToken)
@@ -312,14 +333,13 @@ internal sealed class Socks5ServerConnection
         }
     }
 
-    private async Task RelayAsync(IDuplexPipe target, CancellationToken cancellationToken)
+    private void Record(RelayResult result)
     {
-        RelayResult result = await Socks5Relay.RunAsync(_client, target, _options.IdleTimeout, cancellationToken).ConfigureAwait(false);
         _fromClient = result.BytesFromFirst;
         _toClient = result.BytesFromSecond;
     }
 
-    private async Task<ServerEvent> ReplyAsync(ReplyCode code, EndPoint? bound, CancellationToken cancellationToken)
+    private async ValueTask<ServerEvent> ReplyAsync(ReplyCode code, EndPoint? bound, CancellationToken cancellationToken)
     {
         _reply = code;
         if (bound is IPEndPoint ip)
@@ -327,7 +347,16 @@ internal sealed class Socks5ServerConnection
             bound = new IPEndPoint(Unmap(ip.Address), ip.Port);
         }
 
-        return await _handshake.ReplyAsync(code, bound, cancellationToken).ConfigureAwait(false);
+        Socks5ServerHandshake handshake = Handshake;
+        ServerEvent e = await handshake.ReplyAsync(code, bound, cancellationToken).ConfigureAwait(false);
+        if (e == ServerEvent.Established)
+        {
+            // Nothing more to say: the engine and its buffers can go while the tunnel lives on.
+            _failure = handshake.Failure;
+            _handshake = null;
+        }
+
+        return e;
     }
 
     // The addresses a CONNECT may dial: resolved, then filtered by the access rule. The failure says why none is left.

@@ -16,7 +16,7 @@ namespace Socks5.Protocol.Pipelines;
 /// </summary>
 public sealed class SocketPipe : IDuplexPipe, IDisposable
 {
-    private readonly NetworkStream _stream;
+    private NetworkStream? _stream;
     private readonly int _bufferSize;
     private PipeReader? _input;
     private HalfClosingPipeWriter? _output;
@@ -35,7 +35,6 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
     public SocketPipe(Socket socket, int bufferSize = 128 * 1024)
     {
         Socket = socket ?? throw new ArgumentNullException(nameof(socket));
-        _stream = new NetworkStream(socket, ownsSocket: false);
         _bufferSize = bufferSize;
     }
 
@@ -122,7 +121,7 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
 
         _input?.Complete();
         _output?.Complete();
-        _stream.Dispose();
+        _stream?.Dispose();
         Socket.Dispose();
     }
 
@@ -164,21 +163,37 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
         _output?.CompleteWithoutShutdown();
         _input = null;
         _output = null;
+        _stream = null;
         return leftover;
     }
 
     private PipeReader CreateInput()
     {
         ThrowIfDetached();
-        var created = PipeReader.Create(new ReadinessStream(_stream, Socket), new StreamPipeReaderOptions(bufferSize: _bufferSize, minimumReadSize: Math.Min(1024, _bufferSize), leaveOpen: true, useZeroByteReads: true));
+        var created = PipeReader.Create(new ReadinessStream(Stream, Socket), new StreamPipeReaderOptions(bufferSize: _bufferSize, minimumReadSize: Math.Min(1024, _bufferSize), leaveOpen: true, useZeroByteReads: true));
         return Interlocked.CompareExchange(ref _input, created, null) ?? created;
     }
 
     private PipeWriter CreateOutput()
     {
         ThrowIfDetached();
-        var created = new HalfClosingPipeWriter(PipeWriter.Create(_stream, new StreamPipeWriterOptions(leaveOpen: true)), Socket);
+        var created = new HalfClosingPipeWriter(PipeWriter.Create(Stream, new StreamPipeWriterOptions(leaveOpen: true)), Socket);
         return Interlocked.CompareExchange(ref _output, created, null) ?? created;
+    }
+
+    // What the reader and writer read and write; made with the first of them.
+    private NetworkStream Stream
+    {
+        get
+        {
+            if (_stream is { } stream)
+            {
+                return stream;
+            }
+
+            var created = new NetworkStream(Socket, ownsSocket: false);
+            return Interlocked.CompareExchange(ref _stream, created, null) ?? created;
+        }
     }
 
     private void ThrowIfDetached()

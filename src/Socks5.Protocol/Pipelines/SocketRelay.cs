@@ -13,49 +13,49 @@ namespace Socks5.Protocol.Pipelines;
 /// less cost: per chunk one receive and one send, and while a direction is idle it holds no buffer and no pipe, only a
 /// zero-byte receive waiting for the socket to become readable.
 /// </summary>
-internal sealed class SocketRelay
+/// <remarks>
+/// The relay is its own task source: the pump that ends last completes it. An idle tunnel then holds the two pumps'
+/// suspended frames and this object, and no frame that merely waits for both (each such frame lives as long as the tunnel).
+/// </remarks>
+internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
 {
     // socat's relay buffer; on loopback a 16 KiB buffer costs about twice the CPU per byte.
     private const int BufferSize = 128 * 1024;
 
     private readonly Socket _first;
     private readonly Socket _second;
-    private readonly long[] _counters = new long[2];
+    private readonly CancellationToken _cancellationToken;
+    private long _fromFirst;
+    private long _fromSecond;
+    private int _running = 2;
     private int _aborted;
 
-    private SocketRelay(Socket first, Socket second)
+    private SocketRelay(Socket first, Socket second, CancellationToken cancellationToken)
     {
         _first = first;
         _second = second;
+        _cancellationToken = cancellationToken;
     }
 
     /// <summary>Relays until both directions have ended or one failed; see <see cref="Socks5Relay.RunAsync(System.IO.Pipelines.IDuplexPipe, System.IO.Pipelines.IDuplexPipe, TimeSpan, CancellationToken)"/>.</summary>
-    public static async Task<RelayResult> RunAsync(SocketPipe first, SocketPipe second, TimeSpan idleTimeout, CancellationToken cancellationToken)
+    public static Task<RelayResult> RunAsync(SocketPipe first, SocketPipe second, TimeSpan idleTimeout, CancellationToken cancellationToken)
     {
         byte[]? fromFirst = first.Detach(out bool firstEnded);
         byte[]? fromSecond = second.Detach(out bool secondEnded);
-        var relay = new SocketRelay(first.Socket, second.Socket);
+        var relay = new SocketRelay(first.Socket, second.Socket, cancellationToken);
 
         // A receive that finds nothing must say so instead of waiting: the wait is the zero-byte receive, without a buffer.
         relay._first.Blocking = false;
         relay._second.Blocking = false;
 
-        // Stopping closes both sockets, which ends whatever each direction is waiting for: one registration per tunnel
-        // instead of one per receive and send.
-        using (cancellationToken.UnsafeRegister(static s => ((SocketRelay)s!).Abort(), relay))
+        _ = relay.PumpAsync(relay._first, relay._second, fromFirst, firstEnded, forward: true);
+        _ = relay.PumpAsync(relay._second, relay._first, fromSecond, secondEnded, forward: false);
+        if (idleTimeout != Timeout.InfiniteTimeSpan)
         {
-            Task forward = relay.PumpAsync(relay._first, relay._second, fromFirst, firstEnded, 0);
-            Task backward = relay.PumpAsync(relay._second, relay._first, fromSecond, secondEnded, 1);
-            Task both = Task.WhenAll(forward, backward);
-            if (idleTimeout != Timeout.InfiniteTimeSpan)
-            {
-                await Socks5Relay.WatchIdleAsync(both, relay._counters, idleTimeout, static s => ((SocketRelay)s).Abort(), relay).ConfigureAwait(false);
-            }
-
-            await both.ConfigureAwait(false);
+            _ = Socks5Relay.WatchIdleAsync(relay.Task, () => Volatile.Read(ref relay._fromFirst) + Volatile.Read(ref relay._fromSecond), relay.Abort, idleTimeout);
         }
 
-        return new RelayResult(Volatile.Read(ref relay._counters[0]), Volatile.Read(ref relay._counters[1]));
+        return relay.Task;
     }
 
     // Shutting both sockets down both ways wakes every pending receive (it reads an end) and send (it fails), so the
@@ -82,15 +82,17 @@ internal sealed class SocketRelay
         }
     }
 
-    private async Task PumpAsync(Socket from, Socket to, byte[]? buffered, bool ended, int index)
+    // One direction. The cancellation token goes to every operation that waits (and so is registered only while one
+    // waits); when it fires, the operation throws and the pump shuts both sockets down.
+    private async Task PumpAsync(Socket from, Socket to, byte[]? buffered, bool ended, bool forward)
     {
         byte[]? buffer = null;
         try
         {
             if (buffered is not null)
             {
-                await to.SendAsync(buffered, SocketFlags.None).ConfigureAwait(false);
-                Interlocked.Add(ref _counters[index], buffered.Length);
+                await to.SendAsync(buffered, SocketFlags.None, _cancellationToken).ConfigureAwait(false);
+                Count(forward, buffered.Length);
             }
 
             while (!ended)
@@ -100,7 +102,7 @@ internal sealed class SocketRelay
                     // Wait until the socket is readable (bytes, FIN or an error) holding nothing. A readiness event that
                     // an earlier receive already drained wakes this too; the receive below then finds nothing and we
                     // wait again, so an idle tunnel never parks a buffer.
-                    await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                    await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _cancellationToken).ConfigureAwait(false);
                     buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
                 }
 
@@ -123,15 +125,30 @@ internal sealed class SocketRelay
                     break;
                 }
 
-                // A stream socket's SendAsync completes when every byte has been handed to the kernel.
-                await to.SendAsync(buffer.AsMemory(0, received), SocketFlags.None).ConfigureAwait(false);
-                Interlocked.Add(ref _counters[index], received);
+                // Most sends fit in the socket's buffer at once; only the rest, if any, waits (a stream socket's
+                // SendAsync completes when every byte has been handed to the kernel).
+                int sent = to.Send(buffer, 0, received, SocketFlags.None, out error);
+                if (error == SocketError.WouldBlock)
+                {
+                    sent = 0;
+                }
+                else if (error != SocketError.Success)
+                {
+                    throw new SocketException((int)error);
+                }
+
+                if (sent < received)
+                {
+                    await to.SendAsync(buffer.AsMemory(sent, received - sent), SocketFlags.None, _cancellationToken).ConfigureAwait(false);
+                }
+
+                Count(forward, received);
             }
 
             // Half-close: the other side learns that this direction is finished, the reverse direction goes on.
             to.Shutdown(SocketShutdown.Send);
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
         {
             // A reset, a closed socket or a stop: nothing more can flow either way.
             Abort();
@@ -142,6 +159,23 @@ internal sealed class SocketRelay
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
+
+            if (Interlocked.Decrement(ref _running) == 0)
+            {
+                TrySetResult(new RelayResult(Volatile.Read(ref _fromFirst), Volatile.Read(ref _fromSecond)));
+            }
+        }
+    }
+
+    private void Count(bool forward, int bytes)
+    {
+        if (forward)
+        {
+            Interlocked.Add(ref _fromFirst, bytes);
+        }
+        else
+        {
+            Interlocked.Add(ref _fromSecond, bytes);
         }
     }
 }

@@ -38,7 +38,7 @@ public static class Socks5Relay
     /// <param name="idleTimeout">How long the tunnel may be silent both ways; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</param>
     /// <param name="cancellationToken">Stops the relay.</param>
     /// <returns>The byte counts of both directions.</returns>
-    public static async Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, CancellationToken cancellationToken = default)
+    public static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, CancellationToken cancellationToken = default)
     {
         if (first is null)
         {
@@ -54,10 +54,15 @@ public static class Socks5Relay
         if (first is SocketPipe firstSocket && second is SocketPipe secondSocket && firstSocket.CanDetach && secondSocket.CanDetach)
         {
             // Two sockets: relay them directly (no pipes, no buffer while idle). Same contract, less work per byte.
-            return await SocketRelay.RunAsync(firstSocket, secondSocket, idleTimeout, cancellationToken).ConfigureAwait(false);
+            return SocketRelay.RunAsync(firstSocket, secondSocket, idleTimeout, cancellationToken);
         }
 #endif
 
+        return RunPipesAsync(first, second, idleTimeout, cancellationToken);
+    }
+
+    private static async Task<RelayResult> RunPipesAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, CancellationToken cancellationToken)
+    {
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var counters = new long[2];
         Task forward = CopyAsync(first.Input, second.Output, counters, 0, failed);
@@ -65,7 +70,7 @@ public static class Socks5Relay
         Task both = Task.WhenAll(forward, backward);
         if (idleTimeout != Timeout.InfiniteTimeSpan)
         {
-            await WatchIdleAsync(both, counters, idleTimeout, static s => ((CancellationTokenSource)s).Cancel(), failed).ConfigureAwait(false);
+            await WatchIdleAsync(both, () => Volatile.Read(ref counters[0]) + Volatile.Read(ref counters[1]), failed.Cancel, idleTimeout).ConfigureAwait(false);
         }
 
         await both.ConfigureAwait(false);
@@ -73,7 +78,7 @@ public static class Socks5Relay
     }
 
     // Stops the relay when the byte counters have not moved for a whole idle period.
-    internal static async Task WatchIdleAsync(Task relay, long[] counters, TimeSpan idleTimeout, Action<object> stop, object state)
+    internal static async Task WatchIdleAsync(Task relay, Func<long> moved, Action stop, TimeSpan idleTimeout)
     {
         TimeSpan tick = TimeSpan.FromMilliseconds(Math.Max(10, Math.Min(1000, idleTimeout.TotalMilliseconds / 4)));
         long last = -1;
@@ -81,15 +86,15 @@ public static class Socks5Relay
         while (!relay.IsCompleted)
         {
             await Task.WhenAny(relay, Task.Delay(tick)).ConfigureAwait(false);
-            long moved = Volatile.Read(ref counters[0]) + Volatile.Read(ref counters[1]);
-            if (moved != last)
+            long now = moved();
+            if (now != last)
             {
-                last = moved;
+                last = now;
                 lastMove = DateTime.UtcNow;
             }
             else if (DateTime.UtcNow - lastMove >= idleTimeout)
             {
-                stop(state);
+                stop();
                 return;
             }
         }

@@ -289,6 +289,7 @@ internal sealed class Run
             }
 
             proxies.Add(await Proxy.StartOursAsync(_env));
+            proxies.Add(await Proxy.StartOursAsync(_env, inlineCompletions: true));
             await AddSocksPeersAsync(proxies);
             var series = proxies.ToDictionary(p => p?.Name ?? Measurements.Direct, p => new Series(p?.Name ?? Measurements.Direct));
             Console.WriteLine($"bulk: {_settings.BulkBytes / (1024 * 1024)} MiB per round, {_settings.Rounds} rounds, through {string.Join(", ", series.Keys)}");
@@ -324,6 +325,7 @@ internal sealed class Run
             if (series.TryGetValue(Proxy.Socat, out Series? socat))
             {
                 AddTarget("relay ≥ 1.0× socat", ours.Median / socat.Median, 1.0, true);
+                AddTarget("relay ≥ 1.0× socat, inline completions", series[Proxy.OursInline].Median / socat.Median, 1.0, true);
             }
             else
             {
@@ -331,6 +333,7 @@ internal sealed class Run
             }
 
             AddTarget("relay ≥ 0.55× direct", ours.Median / series[Measurements.Direct].Median, 0.55, true);
+            AddTarget("relay ≥ 0.55× direct, inline completions", series[Proxy.OursInline].Median / series[Measurements.Direct].Median, 0.55, true);
         }
         finally
         {
@@ -348,6 +351,7 @@ internal sealed class Run
         try
         {
             proxies.Add(await Proxy.StartOursAsync(_env));
+            proxies.Add(await Proxy.StartOursAsync(_env, inlineCompletions: true));
             await AddSocksPeersAsync(proxies);
             var series = proxies.ToDictionary(p => p?.Name ?? Measurements.PlainConnect, p => new Series(p?.Name ?? Measurements.PlainConnect));
             int clients = _settings.HandshakeClients;
@@ -384,6 +388,7 @@ internal sealed class Run
             if (series.TryGetValue(Proxy.Microsocks, out Series? microsocks))
             {
                 AddTarget("handshakes ≥ 1.3× microsocks", series[Proxy.Ours].Median / microsocks.Median, 1.3, true);
+                AddTarget("handshakes ≥ 1.3× microsocks, inline completions", series[Proxy.OursInline].Median / microsocks.Median, 1.3, true);
             }
             else
             {

@@ -49,6 +49,7 @@ internal sealed class Environs
 internal sealed class Proxy : IDisposable
 {
     public const string Ours = "Socks5.Protocol";
+    public const string OursInline = "Socks5.Protocol, inline completions";
     public const string Danted = "danted";
     public const string Microsocks = "microsocks";
     public const string Socat = "socat";
@@ -70,9 +71,20 @@ internal sealed class Proxy : IDisposable
     /// <summary>False for socat, which relays to one fixed target with no handshake.</summary>
     public bool SpeaksSocks { get; }
 
-    /// <summary>Our server with default options, in a process of its own (this program with <c>--serve</c>).</summary>
-    public static async Task<Proxy> StartOursAsync(Environs env)
+    /// <summary>
+    /// Our server with default options, in a process of its own (this program with <c>--serve</c>). With
+    /// <paramref name="inlineCompletions"/> its process runs socket continuations on the socket threads
+    /// (<c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>, what the sample server's <c>--inline-completions</c> sets).
+    /// </summary>
+    public static async Task<Proxy> StartOursAsync(Environs env, bool inlineCompletions = false)
     {
+        string name = inlineCompletions ? OursInline : Ours;
+        var environment = new Dictionary<string, string>(env.OursEnvironment);
+        if (inlineCompletions)
+        {
+            environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";
+        }
+
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
         var arguments = new List<string>();
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
@@ -83,7 +95,7 @@ internal sealed class Proxy : IDisposable
 
         arguments.Add("--serve");
         arguments.Add("0");
-        ChildProcess child = ChildProcess.StartControlled(Ours, self, arguments, Path.Combine(env.Scratch, "ours.log"), env.OursEnvironment);
+        ChildProcess child = ChildProcess.StartControlled(name, self, arguments, Path.Combine(env.Scratch, inlineCompletions ? "ours-inline.log" : "ours.log"), environment);
         try
         {
             string? first = await child.Answers!.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
@@ -93,8 +105,8 @@ internal sealed class Proxy : IDisposable
             }
 
             int port = int.Parse(first["LISTENING ".Length..], CultureInfo.InvariantCulture);
-            Console.WriteLine($"  ({Ours} server: pid {child.Pid}, 127.0.0.1:{port})");
-            return new Proxy(Ours, child, new IPEndPoint(IPAddress.Loopback, port), true);
+            Console.WriteLine($"  ({name} server: pid {child.Pid}, 127.0.0.1:{port})");
+            return new Proxy(name, child, new IPEndPoint(IPAddress.Loopback, port), true);
         }
         catch
         {

@@ -28,6 +28,12 @@ public static class Program
             return 0;
         }
 
+        if (arguments.InlineCompletions)
+        {
+            // Read once, when the runtime's socket engine starts: that is at the first socket, which comes later.
+            Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+        }
+
         var log = new ConnectionLog(Console.Out);
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         void OnSignal(PosixSignalContext context)

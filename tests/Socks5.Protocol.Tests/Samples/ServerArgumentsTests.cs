@@ -24,6 +24,7 @@ public class ServerArgumentsTests
         Assert.True(a.EnableUdpAssociate);
         Assert.Null(a.AdvertisedAddress);
         Assert.False(a.AllowAnonymous);
+        Assert.False(a.InlineCompletions);
         Assert.False(a.ShowHelp);
 
         Socks5ServerOptions options = a.ToOptions();
@@ -37,7 +38,7 @@ public class ServerArgumentsTests
     {
         ServerArguments a = Parse(
             "--listen", "127.0.0.1:1081", "--user", "alice:s3cret", "--handshake-timeout", "2.5", "--connect-timeout", "7",
-            "--max-connections", "50", "--no-bind", "--no-udp", "--advertise", "192.0.2.7");
+            "--max-connections", "50", "--no-bind", "--no-udp", "--advertise", "192.0.2.7", "--inline-completions");
 
         Action<Socks5ConnectionReport> hook = _ => { };
         Socks5ServerOptions options = a.ToOptions(hook);
@@ -51,6 +52,7 @@ public class ServerArgumentsTests
         Assert.False(options.EnableUdpAssociate);
         Assert.Equal(IPAddress.Parse("192.0.2.7"), options.AdvertisedAddress);
         Assert.Same(hook, options.ConnectionClosed);
+        Assert.True(a.InlineCompletions);
     }
 
     [Fact]
@@ -74,7 +76,7 @@ public class ServerArgumentsTests
     {
         ServerArguments a = Parse(args);
         Assert.True(a.ShowHelp);
-        foreach (string option in new[] { "--listen", "--user", "--handshake-timeout", "--connect-timeout", "--max-connections", "--no-bind", "--no-udp", "--advertise", "--allow-anonymous", "--help" })
+        foreach (string option in new[] { "--listen", "--user", "--handshake-timeout", "--connect-timeout", "--max-connections", "--no-bind", "--no-udp", "--advertise", "--allow-anonymous", "--inline-completions", "--help" })
         {
             Assert.Contains(option, ServerArguments.Usage, StringComparison.Ordinal);
         }

@@ -59,6 +59,26 @@ public sealed partial class ServerProgramTests : IDisposable
         await AssertStopsCleanlyAsync(server, SampleProcess.SigInt);
     }
 
+    [PeerFact("curl", "curl")]
+    public async Task InlineCompletions_ServesCurl_WithOneSocketEngineThreadPerCore()
+    {
+        (SampleProcess plain, int plainPort) = await StartServerAsync();
+        (SampleProcess inline, int inlinePort) = await StartServerAsync("--inline-completions");
+        await AssertCurlFetchesAsync(plain, "--socks5", plainPort, _targets.HttpUrl4, user: null);
+        await AssertCurlFetchesAsync(inline, "--socks5-hostname", inlinePort, _targets.HttpUrlLocalhost, user: null);
+
+        // The runtime reads the setting when its socket engine starts: with it, one engine thread per core instead of
+        // one in all (on fewer than 32 cores). Seeing that count proves the program set it before its first socket.
+        Assert.Equal(1, SocketEngineThreads(plain.Pid));
+        Assert.Equal(Environment.ProcessorCount, SocketEngineThreads(inline.Pid));
+
+        await AssertStopsCleanlyAsync(inline, SampleProcess.SigTerm);
+        await AssertStopsCleanlyAsync(plain, SampleProcess.SigTerm);
+    }
+
+    private static int SocketEngineThreads(int pid) =>
+        Directory.GetDirectories($"/proc/{pid}/task").Count(task => File.ReadAllText(Path.Combine(task, "comm")).Trim() == ".NET Sockets");
+
     [PeerFact("env", "coreutils")]
     public async Task Sigterm_StopsAccepting_ButAnOpenTunnelFinishes_ThenExitsZero()
     {

@@ -3,6 +3,7 @@ using System.IO;
 using System.IO.Pipelines;
 using System.Net;
 using System.Threading;
+using Socks5.Protocol.Pipelines;
 
 namespace Socks5.Protocol.Hosting;
 
@@ -12,14 +13,17 @@ namespace Socks5.Protocol.Hosting;
 /// right after its reply, even when they arrived in the same segment.
 /// </summary>
 /// <remarks>
-/// Use either the pipe or <see cref="Stream"/>, not both at once. Disposing the tunnel (or its stream) closes the
-/// connection to the proxy, and every proxy connection below it in a chain.
+/// Use either the pipe or <see cref="Stream"/>. A tunnel straight over a socket hands the socket to its stream when
+/// <see cref="Stream"/> is first taken (bytes already read past the reply included); <see cref="Input"/> and
+/// <see cref="Output"/> throw <see cref="InvalidOperationException"/> from then on. Disposing the tunnel (or its stream)
+/// closes the connection to the proxy, and every proxy connection below it in a chain.
 /// </remarks>
 public sealed class Socks5Tunnel : IDuplexPipe, IDisposable
 {
     private readonly IDuplexPipe _transport;
     private readonly IDisposable? _owner;
     private Stream? _stream;
+    private SocketPipe? _detached = null; // set when Stream takes the socket over (net8.0 and later)
     private int _disposed;
 
     internal Socks5Tunnel(IDuplexPipe transport, IDisposable? owner, EndPoint destination, EndPoint boundAddress)
@@ -49,13 +53,44 @@ public sealed class Socks5Tunnel : IDuplexPipe, IDisposable
     /// The tunnel as a stream (the same instance each time): reads return 0 once the destination has finished sending,
     /// writes are flushed at once, and disposing it disposes the tunnel. For HttpClient, SslStream and other stream APIs.
     /// </summary>
-    public Stream Stream => _stream ??= new DuplexPipeStream(_transport, this);
+    public Stream Stream => _stream ??= CreateStream();
 
     /// <summary>
     /// Says that nothing more will be sent: flushes and completes <see cref="Output"/>, which sends a FIN to the proxy (and
     /// the proxy passes it on to the destination) while reading goes on.
     /// </summary>
-    public void ShutdownWrite() => _transport.Output.Complete();
+    public void ShutdownWrite()
+    {
+        if (_detached is { } socketPipe)
+        {
+            try
+            {
+                socketPipe.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
+            {
+                // Already closed or reset: nothing more could be sent anyway.
+            }
+        }
+        else
+        {
+            _transport.Output.Complete();
+        }
+    }
+
+    private Stream CreateStream()
+    {
+#if NET
+        if (_transport is SocketPipe socketPipe && socketPipe.CanDetach)
+        {
+            // Straight over a socket (no chain below): read and write the socket itself, as NetworkStream does.
+            byte[]? buffered = socketPipe.Detach(out _);
+            _detached = socketPipe;
+            return new SocketTunnelStream(socketPipe.Socket, buffered, this);
+        }
+#endif
+        return new DuplexPipeStream(_transport, this);
+    }
 
     /// <summary>Closes the connection to the proxy at once, and everything below it in a chain.</summary>
     public void Dispose()
@@ -68,6 +103,10 @@ public sealed class Socks5Tunnel : IDuplexPipe, IDisposable
         if (_owner is not null)
         {
             _owner.Dispose();
+        }
+        else if (_detached is not null)
+        {
+            _detached.Dispose();
         }
         else
         {

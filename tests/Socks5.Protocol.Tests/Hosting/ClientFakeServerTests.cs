@@ -49,6 +49,41 @@ public class ClientFakeServerTests
     });
 
     [Fact]
+    public Task Stream_taken_after_a_pipe_read_starts_with_the_unread_bytes_and_then_owns_the_socket() => Bounded.Run(async () =>
+    {
+        using var proxy = new FakeProxy();
+        (Task<Socks5Tunnel> connecting, FakeConnection server) = await UpToRequestAsync(proxy);
+        using FakeConnection _ = server;
+        await server.SendAsync("05 00 00 01 00 00 00 00 00 00" + "61 62 63 64");
+
+        using Socks5Tunnel tunnel = await connecting;
+        // Look at the bytes through the pipe, consume one, leave the rest examined: the stream must still return them.
+        System.IO.Pipelines.ReadResult read = await tunnel.Input.ReadAsync();
+        while (read.Buffer.Length < 4)
+        {
+            tunnel.Input.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+            read = await tunnel.Input.ReadAsync();
+        }
+
+        tunnel.Input.AdvanceTo(read.Buffer.GetPosition(1), read.Buffer.End);
+        System.IO.Stream stream = tunnel.Stream;
+        Assert.Throws<InvalidOperationException>(() => tunnel.Input);
+        Assert.Equal(0, stream.Read([], 0, 0)); // a zero-length read takes nothing
+        var two = new byte[2];
+        Assert.Equal(2, stream.Read(two, 0, 2));
+        Assert.Equal("bc", Encoding.ASCII.GetString(two));
+        Assert.Equal('d', stream.ReadByte());
+
+        await server.SendAsync("65");
+        Assert.Equal("e", Encoding.ASCII.GetString(await Loop.ReadExactlyAsync(stream, 1)));
+        await stream.WriteAsync("up"u8.ToArray());
+        tunnel.ShutdownWrite();
+        Assert.Equal("up", Encoding.ASCII.GetString(await server.ReadToEndAsync())); // the FIN came after the bytes
+        server.ShutdownSend();
+        Assert.Equal(-1, stream.ReadByte());
+    });
+
+    [Fact]
     public Task Greeting_reply_request_reply_and_data_all_buffered_before_the_client_reads() => Bounded.Run(async () =>
     {
         using var proxy = new FakeProxy();

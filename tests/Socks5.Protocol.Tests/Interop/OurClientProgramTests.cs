@@ -6,7 +6,7 @@ namespace Socks5.Protocol.Tests.Interop;
 /// <summary>
 /// The built sample program samples/Socks5.Client (<c>socks5-client.dll</c>), found from the repository root next to the
 /// test assembly: the same configuration (Debug or Release) and target framework first, then the other configuration.
-/// <c>dotnet test</c> at the repository root builds it; <c>dotnet test tests/Socks5.Protocol.Tests</c> alone does not.
+/// The test project references it (without using its assembly), so every <c>dotnet test</c> builds it first.
 /// </summary>
 public static class SampleClientProgram
 {
@@ -20,7 +20,7 @@ public static class SampleClientProgram
 
     /// <summary>Null when the program can run; otherwise why not and how to fix it.</summary>
     public static string? SkipReason =>
-        Dll is null ? $"samples/Socks5.Client is not built ({DllName} not found under samples/Socks5.Client/bin): run `dotnet build samples/Socks5.Client`, or `dotnet test` at the repository root"
+        Dll is null ? $"samples/Socks5.Client is not built ({DllName} not found under samples/Socks5.Client/bin): run `dotnet build samples/Socks5.Client`"
         : Host is null ? "no dotnet host found to run samples/Socks5.Client (DOTNET_HOST_PATH unset and no dotnet on PATH)"
         : null;
 

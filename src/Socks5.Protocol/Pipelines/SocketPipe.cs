@@ -22,7 +22,8 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
     private HalfClosingPipeWriter? _output;
     private EndPoint? _remoteEndPoint;
     private EndPoint? _localEndPoint;
-    private int _endPointsRead;
+    private bool _remoteRead;
+    private bool _localRead;
     private int _disposed;
     private bool _detached;
 
@@ -46,7 +47,12 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
     {
         get
         {
-            ReadEndPoints();
+            if (!_remoteRead)
+            {
+                _remoteEndPoint = SafeEndPoint(() => Socket.RemoteEndPoint);
+                _remoteRead = true;
+            }
+
             return _remoteEndPoint;
         }
     }
@@ -56,7 +62,12 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
     {
         get
         {
-            ReadEndPoints();
+            if (!_localRead)
+            {
+                _localEndPoint = SafeEndPoint(() => Socket.LocalEndPoint);
+                _localRead = true;
+            }
+
             return _localEndPoint;
         }
     }
@@ -202,18 +213,6 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
         {
             throw new InvalidOperationException("The socket was handed to the relay, which reads and writes it itself.");
         }
-    }
-
-    private void ReadEndPoints()
-    {
-        if (Volatile.Read(ref _endPointsRead) != 0)
-        {
-            return;
-        }
-
-        _remoteEndPoint = SafeEndPoint(() => Socket.RemoteEndPoint);
-        _localEndPoint = SafeEndPoint(() => Socket.LocalEndPoint);
-        Volatile.Write(ref _endPointsRead, 1);
     }
 
     private static EndPoint? SafeEndPoint(Func<EndPoint?> get)

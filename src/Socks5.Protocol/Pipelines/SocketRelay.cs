@@ -24,17 +24,16 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
 
     private readonly Socket _first;
     private readonly Socket _second;
-    private readonly CancellationToken _cancellationToken;
+    private CancellationTokenRegistration _stop;
     private long _fromFirst;
     private long _fromSecond;
     private int _running = 2;
     private int _aborted;
 
-    private SocketRelay(Socket first, Socket second, CancellationToken cancellationToken)
+    private SocketRelay(Socket first, Socket second)
     {
         _first = first;
         _second = second;
-        _cancellationToken = cancellationToken;
     }
 
     /// <summary>Relays until both directions have ended or one failed; see <see cref="Socks5Relay.RunAsync(System.IO.Pipelines.IDuplexPipe, System.IO.Pipelines.IDuplexPipe, TimeSpan, CancellationToken)"/>.</summary>
@@ -42,12 +41,15 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
     {
         byte[]? fromFirst = first.Detach(out bool firstEnded);
         byte[]? fromSecond = second.Detach(out bool secondEnded);
-        var relay = new SocketRelay(first.Socket, second.Socket, cancellationToken);
+        var relay = new SocketRelay(first.Socket, second.Socket);
 
         // A receive that finds nothing must say so instead of waiting: the wait is the zero-byte receive, without a buffer.
         relay._first.Blocking = false;
         relay._second.Blocking = false;
 
+        // Stopping shuts both sockets down, which ends whatever each direction waits for: one registration per tunnel,
+        // made once, rather than one per wait on a token source that every tunnel of the server shares.
+        relay._stop = cancellationToken.UnsafeRegister(static s => ((SocketRelay)s!).Abort(), relay);
         _ = relay.PumpAsync(relay._first, relay._second, fromFirst, firstEnded, forward: true);
         _ = relay.PumpAsync(relay._second, relay._first, fromSecond, secondEnded, forward: false);
         if (idleTimeout != Timeout.InfiniteTimeSpan)
@@ -82,8 +84,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
         }
     }
 
-    // One direction. The cancellation token goes to every operation that waits (and so is registered only while one
-    // waits); when it fires, the operation throws and the pump shuts both sockets down.
+    // One direction.
     private async Task PumpAsync(Socket from, Socket to, byte[]? buffered, bool ended, bool forward)
     {
         byte[]? buffer = null;
@@ -91,7 +92,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
         {
             if (buffered is not null)
             {
-                await to.SendAsync(buffered, SocketFlags.None, _cancellationToken).ConfigureAwait(false);
+                await to.SendAsync(buffered, SocketFlags.None).ConfigureAwait(false);
                 Count(forward, buffered.Length);
             }
 
@@ -102,7 +103,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
                     // Wait until the socket is readable (bytes, FIN or an error) holding nothing. A readiness event that
                     // an earlier receive already drained wakes this too; the receive below then finds nothing and we
                     // wait again, so an idle tunnel never parks a buffer.
-                    await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _cancellationToken).ConfigureAwait(false);
+                    await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
                     buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
                 }
 
@@ -139,7 +140,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
 
                 if (sent < received)
                 {
-                    await to.SendAsync(buffer.AsMemory(sent, received - sent), SocketFlags.None, _cancellationToken).ConfigureAwait(false);
+                    await to.SendAsync(buffer.AsMemory(sent, received - sent), SocketFlags.None).ConfigureAwait(false);
                 }
 
                 Count(forward, received);
@@ -148,7 +149,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
             // Half-close: the other side learns that this direction is finished, the reverse direction goes on.
             to.Shutdown(SocketShutdown.Send);
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
             // A reset, a closed socket or a stop: nothing more can flow either way.
             Abort();
@@ -162,6 +163,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
 
             if (Interlocked.Decrement(ref _running) == 0)
             {
+                _stop.Dispose();
                 TrySetResult(new RelayResult(Volatile.Read(ref _fromFirst), Volatile.Read(ref _fromSecond)));
             }
         }

@@ -289,8 +289,7 @@ internal sealed class Run
             }
 
             proxies.Add(await Proxy.StartOursAsync(_env));
-            proxies.Add(await Proxy.StartOursAsync(_env, Proxy.OursSample));
-            proxies.Add(await Proxy.StartOursAsync(_env, Proxy.OursInline));
+            proxies.Add(await Proxy.StartOursAsync(_env, inlineCompletions: true));
             await AddSocksPeersAsync(proxies);
             var series = proxies.ToDictionary(p => p?.Name ?? Measurements.Direct, p => new Series(p?.Name ?? Measurements.Direct));
             Console.WriteLine($"bulk: {_settings.BulkBytes / (1024 * 1024)} MiB per round, {_settings.Rounds} rounds, through {string.Join(", ", series.Keys)}");
@@ -326,8 +325,7 @@ internal sealed class Run
             if (series.TryGetValue(Proxy.Socat, out Series? socat))
             {
                 AddTarget("relay ≥ 1.0× socat", ours.Median / socat.Median, 1.0, true);
-                AddTarget("relay ≥ 1.0× socat, sample server's settings", series[Proxy.OursSample].Median / socat.Median, 1.0, true);
-                AddTarget("relay ≥ 1.0× socat, sample server + --inline-completions", series[Proxy.OursInline].Median / socat.Median, 1.0, true);
+                AddTarget("relay ≥ 1.0× socat, inline completions", series[Proxy.OursInline].Median / socat.Median, 1.0, true);
             }
             else
             {
@@ -335,8 +333,7 @@ internal sealed class Run
             }
 
             AddTarget("relay ≥ 0.55× direct", ours.Median / series[Measurements.Direct].Median, 0.55, true);
-            AddTarget("relay ≥ 0.55× direct, sample server's settings", series[Proxy.OursSample].Median / series[Measurements.Direct].Median, 0.55, true);
-            AddTarget("relay ≥ 0.55× direct, sample server + --inline-completions", series[Proxy.OursInline].Median / series[Measurements.Direct].Median, 0.55, true);
+            AddTarget("relay ≥ 0.55× direct, inline completions", series[Proxy.OursInline].Median / series[Measurements.Direct].Median, 0.55, true);
         }
         finally
         {
@@ -354,8 +351,7 @@ internal sealed class Run
         try
         {
             proxies.Add(await Proxy.StartOursAsync(_env));
-            proxies.Add(await Proxy.StartOursAsync(_env, Proxy.OursSample));
-            proxies.Add(await Proxy.StartOursAsync(_env, Proxy.OursInline));
+            proxies.Add(await Proxy.StartOursAsync(_env, inlineCompletions: true));
             await AddSocksPeersAsync(proxies);
             var series = proxies.ToDictionary(p => p?.Name ?? Measurements.PlainConnect, p => new Series(p?.Name ?? Measurements.PlainConnect));
             int clients = _settings.HandshakeClients;
@@ -392,8 +388,7 @@ internal sealed class Run
             if (series.TryGetValue(Proxy.Microsocks, out Series? microsocks))
             {
                 AddTarget("handshakes ≥ 1.3× microsocks", series[Proxy.Ours].Median / microsocks.Median, 1.3, true);
-                AddTarget("handshakes ≥ 1.3× microsocks, sample server's settings", series[Proxy.OursSample].Median / microsocks.Median, 1.3, true);
-                AddTarget("handshakes ≥ 1.3× microsocks, sample server + --inline-completions", series[Proxy.OursInline].Median / microsocks.Median, 1.3, true);
+                AddTarget("handshakes ≥ 1.3× microsocks, inline completions", series[Proxy.OursInline].Median / microsocks.Median, 1.3, true);
             }
             else
             {

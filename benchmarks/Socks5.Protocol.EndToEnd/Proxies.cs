@@ -49,8 +49,7 @@ internal sealed class Environs
 internal sealed class Proxy : IDisposable
 {
     public const string Ours = "Socks5.Protocol";
-    public const string OursSample = "Socks5.Protocol, sample server's runtime settings";
-    public const string OursInline = "Socks5.Protocol, the same + --inline-completions";
+    public const string OursInline = "Socks5.Protocol, inline completions";
     public const string Danted = "danted";
     public const string Microsocks = "microsocks";
     public const string Socat = "socat";
@@ -73,20 +72,15 @@ internal sealed class Proxy : IDisposable
     public bool SpeaksSocks { get; }
 
     /// <summary>
-    /// Our server with default options, in a process of its own (this program with <c>--serve</c>), with the runtime's
-    /// default settings (<see cref="Ours"/>), with the sample server's (<see cref="OursSample"/>: thread-pool workers do
-    /// not spin, the <c>UnfairSemaphoreSpinLimit=0</c> of samples/Socks5.Server's runtimeconfig), or with those and inline
-    /// socket completions (<see cref="OursInline"/>: what the sample's <c>--inline-completions</c> adds).
+    /// Our server with default options, in a process of its own (this program with <c>--serve</c>). With
+    /// <paramref name="inlineCompletions"/> its process runs socket continuations on the socket threads
+    /// (<c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>, what the sample server's <c>--inline-completions</c> sets).
     /// </summary>
-    public static async Task<Proxy> StartOursAsync(Environs env, string name = Ours)
+    public static async Task<Proxy> StartOursAsync(Environs env, bool inlineCompletions = false)
     {
+        string name = inlineCompletions ? OursInline : Ours;
         var environment = new Dictionary<string, string>(env.OursEnvironment);
-        if (name is OursSample or OursInline)
-        {
-            environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0";
-        }
-
-        if (name is OursInline)
+        if (inlineCompletions)
         {
             environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";
         }
@@ -101,7 +95,7 @@ internal sealed class Proxy : IDisposable
 
         arguments.Add("--serve");
         arguments.Add("0");
-        ChildProcess child = ChildProcess.StartControlled(name, self, arguments, Path.Combine(env.Scratch, name switch { OursSample => "ours-sample.log", OursInline => "ours-inline.log", _ => "ours.log" }), environment);
+        ChildProcess child = ChildProcess.StartControlled(name, self, arguments, Path.Combine(env.Scratch, inlineCompletions ? "ours-inline.log" : "ours.log"), environment);
         try
         {
             string? first = await child.Answers!.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));

@@ -76,16 +76,6 @@ public sealed partial class ServerProgramTests : IDisposable
         await AssertStopsCleanlyAsync(plain, SampleProcess.SigTerm);
     }
 
-    [Fact]
-    public void RuntimeConfig_KeepsIdleThreadPoolWorkersFromSpinning()
-    {
-        // What the end-to-end benchmark's "sample server's runtime settings" rows assume (benchmarks/README.md).
-        string config = Path.ChangeExtension(SampleProcess.SampleDll("Socks5.Server"), ".runtimeconfig.json");
-        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(config));
-        System.Text.Json.JsonElement properties = json.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
-        Assert.Equal(0, properties.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
-    }
-
     private static int SocketEngineThreads(int pid) =>
         Directory.GetDirectories($"/proc/{pid}/task").Count(task => File.ReadAllText(Path.Combine(task, "comm")).Trim() == ".NET Sockets");
 

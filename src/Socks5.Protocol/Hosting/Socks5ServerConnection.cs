@@ -23,6 +23,7 @@ internal sealed class Socks5ServerConnection
     // Dropped once the last reply is out (see Established): a tunnel may live for hours and needs none of it.
     private Socks5ServerHandshake? _handshake;
     private HandshakeFailure _failure;
+    private SocketPipe? _peer; // the CONNECT target or the BIND peer, closed with the connection
     private readonly long _started = Stopwatch.GetTimestamp();
     private string? _user;
     private RequestInfo? _request;
@@ -68,9 +69,10 @@ internal sealed class Socks5ServerConnection
             if (e == ServerEvent.RequestReceived)
             {
                 _request = RequestInfo.From(Handshake.Engine.Request);
+                Task<RelayResult>? relay;
                 try
                 {
-                    await ServeRequestAsync(_request, cancellationToken).ConfigureAwait(false);
+                    relay = await ServeRequestAsync(_request, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception) when (_handshake?.Engine.State is ServerEngineState.RequestDecisionPending or ServerEngineState.SecondReplyPending)
                 {
@@ -78,6 +80,11 @@ internal sealed class Socks5ServerConnection
                     // is still owed one. The exception goes on to the report.
                     await TryReplyAsync(ReplyCode.GeneralFailure).ConfigureAwait(false);
                     throw;
+                }
+
+                if (relay is not null)
+                {
+                    Record(await relay.ConfigureAwait(false));
                 }
             }
         }
@@ -88,6 +95,7 @@ internal sealed class Socks5ServerConnection
 
         try
         {
+            _peer?.Dispose();
             _server.OnConnectionClosed(new Socks5ConnectionReport(
                 _remote,
                 _user,
@@ -155,31 +163,38 @@ internal sealed class Socks5ServerConnection
         }
     }
 
-    // Not async itself: every await frame stays alive for the tunnel's whole life, so the chain is kept short.
-    private Task ServeRequestAsync(RequestInfo request, CancellationToken cancellationToken) => request.Command switch
+    // The command up to its last reply. A CONNECT or BIND returns the running relay: RunAsync's frame is then the only
+    // one that waits for it, since every frame that waits stays alive (on the heap) for the tunnel's whole life.
+    private Task<Task<RelayResult>?> ServeRequestAsync(RequestInfo request, CancellationToken cancellationToken) => request.Command switch
     {
         Command.Connect => ConnectAsync(request, cancellationToken),
         Command.Bind when _options.EnableBind => BindAsync(request, cancellationToken),
         Command.UdpAssociate when _options.EnableUdpAssociate => AssociateAsync(request, cancellationToken),
-        _ => ReplyAsync(ReplyCode.CommandNotSupported, null, cancellationToken).AsTask(),
+        _ => NotSupportedAsync(cancellationToken),
     };
 
-    private async Task ConnectAsync(RequestInfo request, CancellationToken cancellationToken)
+    private async Task<Task<RelayResult>?> NotSupportedAsync(CancellationToken cancellationToken)
+    {
+        await ReplyAsync(ReplyCode.CommandNotSupported, null, cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
+    private async Task<Task<RelayResult>?> ConnectAsync(RequestInfo request, CancellationToken cancellationToken)
     {
         (Socket? target, ReplyCode failure) = await DialAllowedAsync(request, cancellationToken).ConfigureAwait(false);
         if (target is null)
         {
             await ReplyAsync(failure, null, cancellationToken).ConfigureAwait(false);
-            return;
+            return null;
         }
 
-        using var targetPipe = new SocketPipe(target);
-        if (await ReplyAsync(ReplyCode.Succeeded, targetPipe.LocalEndPoint, cancellationToken).ConfigureAwait(false) != ServerEvent.Established)
+        _peer = new SocketPipe(target);
+        if (await ReplyAsync(ReplyCode.Succeeded, _peer.LocalEndPoint, cancellationToken).ConfigureAwait(false) != ServerEvent.Established)
         {
-            return;
+            return null;
         }
 
-        Record(await Socks5Relay.RunAsync(_client, targetPipe, _options.IdleTimeout, cancellationToken).ConfigureAwait(false));
+        return Socks5Relay.RunAsync(_client, _peer, _options.IdleTimeout, cancellationToken);
     }
 
     // Resolves, applies the access rule and connects to the first address that answers, within the connect timeout. A
@@ -217,14 +232,14 @@ internal sealed class Socks5ServerConnection
         return (target, failure);
     }
 
-    private async Task BindAsync(RequestInfo request, CancellationToken cancellationToken)
+    private async Task<Task<RelayResult>?> BindAsync(RequestInfo request, CancellationToken cancellationToken)
     {
         IPAddress local = LocalAddress;
         var expectedPeer = new IPEndPoint(request.Address ?? (local.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any), request.Port);
         if (!await IsAllowedAsync(request, expectedPeer, cancellationToken).ConfigureAwait(false))
         {
             await ReplyAsync(ReplyCode.ConnectionNotAllowed, null, cancellationToken).ConfigureAwait(false);
-            return;
+            return null;
         }
 
         // Listen on the address the client reached us on: a family and an interface the client can reach.
@@ -235,7 +250,7 @@ internal sealed class Socks5ServerConnection
         var advertised = new IPEndPoint(_options.AdvertisedAddress ?? listening.Address, listening.Port);
         if (await ReplyAsync(ReplyCode.Succeeded, advertised, cancellationToken).ConfigureAwait(false) != ServerEvent.SecondReplyRequired)
         {
-            return;
+            return null;
         }
 
         Socket? peer = null;
@@ -255,7 +270,7 @@ internal sealed class Socks5ServerConnection
                     }
                     else if (await clientGone.ConfigureAwait(false))
                     {
-                        return; // the client left: nobody to tell
+                        return null; // the client left: nobody to tell
                     }
                     else
                     {
@@ -282,24 +297,24 @@ internal sealed class Socks5ServerConnection
         if (peer is null)
         {
             await ReplyAsync(ReplyCode.GeneralFailure, null, cancellationToken).ConfigureAwait(false);
-            return;
+            return null;
         }
 
-        using var peerPipe = new SocketPipe(peer);
-        if (await ReplyAsync(ReplyCode.Succeeded, peerPipe.RemoteEndPoint, cancellationToken).ConfigureAwait(false) != ServerEvent.Established)
+        _peer = new SocketPipe(peer);
+        if (await ReplyAsync(ReplyCode.Succeeded, _peer.RemoteEndPoint, cancellationToken).ConfigureAwait(false) != ServerEvent.Established)
         {
-            return;
+            return null;
         }
 
-        Record(await Socks5Relay.RunAsync(_client, peerPipe, _options.IdleTimeout, cancellationToken).ConfigureAwait(false));
+        return Socks5Relay.RunAsync(_client, _peer, _options.IdleTimeout, cancellationToken);
     }
 
-    private async Task AssociateAsync(RequestInfo request, CancellationToken cancellationToken)
+    private async Task<Task<RelayResult>?> AssociateAsync(RequestInfo request, CancellationToken cancellationToken)
     {
         if (!_server.TryEnterUdpAssociation())
         {
             await ReplyAsync(ReplyCode.GeneralFailure, null, cancellationToken).ConfigureAwait(false);
-            return;
+            return null;
         }
 
         try
@@ -313,7 +328,7 @@ internal sealed class Socks5ServerConnection
             var advertised = new IPEndPoint(_options.AdvertisedAddress ?? relay.LocalEndPoint.Address, relay.LocalEndPoint.Port);
             if (await ReplyAsync(ReplyCode.Succeeded, advertised, cancellationToken).ConfigureAwait(false) != ServerEvent.Established)
             {
-                return;
+                return null;
             }
 
             using var ended = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -326,6 +341,7 @@ internal sealed class Socks5ServerConnection
             await IgnoreAsync(closed).ConfigureAwait(false);
             _fromClient = relay.BytesFromClient;
             _toClient = relay.BytesToClient;
+            return null; // the association is over: nothing left to relay
         }
         finally
         {

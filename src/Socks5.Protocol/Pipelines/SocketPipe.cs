@@ -12,7 +12,8 @@ namespace Socks5.Protocol.Pipelines;
 /// <summary>
 /// A connected <see cref="System.Net.Sockets.Socket"/> as an <see cref="IDuplexPipe"/>, with the conventions the library's
 /// adapters and relay rely on: completing <see cref="Output"/> half-closes the socket (a FIN to the peer, while reading goes
-/// on), and an idle reader holds no buffer (it waits with zero-byte reads).
+/// on), and an idle reader holds no buffer (it waits with zero-byte reads). The reader and writer are made on first use;
+/// <see cref="Socks5Relay"/> and <c>Socks5Tunnel.Stream</c> can take the socket over from them once a handshake is done.
 /// </summary>
 public sealed class SocketPipe : IDuplexPipe, IDisposable
 {
@@ -83,8 +84,8 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
     public PipeWriter Output => _output ?? CreateOutput();
 
     /// <summary>
-    /// True when the socket can be relayed directly: not disposed or detached, nothing written and not yet flushed, and
-    /// neither direction completed.
+    /// True when the socket can be handed over (<see cref="Detach"/>): not disposed or detached, and the writer, if any,
+    /// neither completed (a FIN already sent) nor holding bytes not yet flushed.
     /// </summary>
     internal bool CanDetach =>
         Volatile.Read(ref _disposed) == 0

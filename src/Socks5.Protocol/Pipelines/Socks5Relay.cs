@@ -16,6 +16,12 @@ public readonly record struct RelayResult(long BytesFromFirst, long BytesFromSec
 /// the other side's output is completed, which a <see cref="SocketPipe"/> turns into a FIN, while the reverse direction goes
 /// on), backpressure from the pipes, and nothing lost.
 /// </summary>
+/// <remarks>
+/// Two <see cref="SocketPipe"/>s (on net8.0 and later) are relayed socket to socket: the relay takes their sockets over,
+/// bytes their readers had buffered included, and releases the pipes, so that each direction waits for data holding no
+/// buffer and then moves it with one receive and one send. Their <see cref="SocketPipe.Input"/> and
+/// <see cref="SocketPipe.Output"/> throw from then on; disposing them still closes the sockets.
+/// </remarks>
 public static class Socks5Relay
 {
     /// <summary>

@@ -229,6 +229,9 @@ internal sealed class Run
     private readonly Report _report = new();
     private readonly List<(string Target, bool? Met, string Detail)> _targets = new();
 
+    // Set when idle tunnels held pooled buffers: not a drifting number but a broken property, so the run fails.
+    private string? _broken;
+
     public Run(Settings settings, Environs env, CancellationToken cancel)
     {
         _settings = settings;
@@ -281,6 +284,12 @@ internal sealed class Run
         string written = _report.Write(_settings.OutFile);
         Console.WriteLine();
         Console.WriteLine($"written to {written}");
+        if (_broken is not null)
+        {
+            Console.Error.WriteLine($"FAILED: {_broken}");
+            return 3;
+        }
+
         return 0;
     }
 
@@ -466,6 +475,10 @@ internal sealed class Run
         AddTarget("≤ 4 KiB managed heap per idle tunnel", heap.Median, 4.0, higherIsBetter: false, unit: " KiB");
         _targets.Add(("an idle tunnel holds no pooled buffer", pools.Count == 0 ? null : outstanding == 0 && rented > 0,
             $"{outstanding} pooled buffers still rented with {tunnels} idle tunnels, {rented} rented during the window"));
+        if (pools.Count > 0 && outstanding > 0)
+        {
+            _broken = $"{outstanding} pooled buffers ({outstandingBytes} B) stayed rented while {tunnels} tunnels were idle";
+        }
     }
 
     private async Task ClientAsync()

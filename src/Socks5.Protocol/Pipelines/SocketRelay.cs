@@ -19,8 +19,13 @@ namespace Socks5.Protocol.Pipelines;
 /// </remarks>
 internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
 {
-    // socat's relay buffer; on loopback a 16 KiB buffer costs about twice the CPU per byte.
-    private const int BufferSize = 128 * 1024;
+    // Each direction starts a burst with a small buffer and doubles it while receives fill it (the sender is ahead), up to
+    // 1 MiB; it falls back to the small one when the socket runs dry. A bulk transfer then moves large chunks: on the
+    // 2-core loopback benchmark a fixed 128 KiB buffer (socat's) cost 0.72 to 0.84 s of CPU per GiB, 512 KiB 0.56,
+    // 1 MiB 0.48, each chunk being a receive, a send and often a hand-off to the thread pool. An interactive tunnel
+    // never grows past the small one, and an idle one holds none.
+    private const int MinimumBufferSize = 16 * 1024;
+    private const int MaximumBufferSize = 1024 * 1024;
 
     private readonly Socket _first;
     private readonly Socket _second;
@@ -88,6 +93,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
     private async Task PumpAsync(Socket from, Socket to, byte[]? buffered, bool ended, bool forward)
     {
         byte[]? buffer = null;
+        int size = MinimumBufferSize;
         try
         {
             if (buffered is not null)
@@ -104,7 +110,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
                     // an earlier receive already drained wakes this too; the receive below then finds nothing and we
                     // wait again, so an idle tunnel never parks a buffer.
                     await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                    buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+                    buffer = ArrayPool<byte>.Shared.Rent(size);
                 }
 
                 int received = from.Receive(buffer, 0, buffer.Length, SocketFlags.None, out SocketError error);
@@ -112,6 +118,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = null;
+                    size = MinimumBufferSize;
                     continue;
                 }
 
@@ -144,6 +151,13 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
                 }
 
                 Count(forward, received);
+                if (received == buffer.Length && size < MaximumBufferSize)
+                {
+                    // The receive filled the buffer: more is waiting. Take it in larger chunks.
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    size *= 2;
+                    buffer = ArrayPool<byte>.Shared.Rent(size);
+                }
             }
 
             // Half-close: the other side learns that this direction is finished, the reverse direction goes on.

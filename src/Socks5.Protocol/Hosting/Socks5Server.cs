@@ -271,7 +271,9 @@ public sealed class Socks5Server : IDisposable
         try
         {
             socket.NoDelay = true;
-            var pipe = new SocketPipe(socket);
+            // The pipe only carries the handshake (a tunnel is relayed socket to socket), so small buffers do, and the
+            // handshake's messages are read straight into one: the connection waits without one once the request is in.
+            var pipe = new SocketPipe(socket, bufferSize: 4096) { WaitWithoutBuffer = false };
             _ = ServeAsync(pipe, pipe.RemoteEndPoint, pipe.LocalEndPoint, owned: pipe, CancellationToken.None);
         }
         catch

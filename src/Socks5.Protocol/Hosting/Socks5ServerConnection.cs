@@ -64,6 +64,11 @@ internal sealed class Socks5ServerConnection
         try
         {
             ServerEvent e = await ReadRequestAsync(cancellationToken).ConfigureAwait(false);
+            if (_client is SocketPipe socketPipe)
+            {
+                // Whatever is read from now on (BIND's watch, a UDP association's control connection) may idle for long.
+                socketPipe.WaitWithoutBuffer = true;
+            }
 
             // MustClose: the engine wrote what the client is owed; the report says why.
             if (e == ServerEvent.RequestReceived)

@@ -20,19 +20,18 @@ internal sealed class Socks5ServerConnection
     private readonly IDuplexPipe _client;
     private readonly EndPoint? _remote;
     private readonly EndPoint? _local;
+    private readonly IDisposable? _owned;
+    private readonly IDisposable? _linked;
+    private readonly long _started = Stopwatch.GetTimestamp();
     // Dropped once the last reply is out (see Established): a tunnel may live for hours and needs none of it.
     private Socks5ServerHandshake? _handshake;
     private HandshakeFailure _failure;
     private SocketPipe? _peer; // the CONNECT target or the BIND peer, closed with the connection
-    private readonly long _started = Stopwatch.GetTimestamp();
     private string? _user;
     private RequestInfo? _request;
     private ReplyCode? _reply;
     private long _fromClient;
     private long _toClient;
-
-    private readonly IDisposable? _owned;
-    private readonly IDisposable? _linked;
 
     /// <param name="server">The server: options, credentials, counters and the report hook.</param>
     /// <param name="client">The client's connection.</param>

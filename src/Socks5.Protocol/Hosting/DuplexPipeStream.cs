@@ -11,41 +11,15 @@ namespace Socks5.Protocol.Hosting;
 /// A <see cref="Stream"/> over an <see cref="IDuplexPipe"/>: reads drain the pipe's reader (so bytes the proxy sent right
 /// after its reply come first), writes go to the pipe's writer and are flushed at once. Disposing it disposes its owner.
 /// </summary>
-internal sealed class DuplexPipeStream : Stream
+internal sealed class DuplexPipeStream : TunnelStream
 {
     private readonly IDuplexPipe _pipe;
-    private readonly IDisposable _owner;
-    private int _disposed;
 
     public DuplexPipeStream(IDuplexPipe pipe, IDisposable owner)
+        : base(owner)
     {
         _pipe = pipe;
-        _owner = owner;
     }
-
-    public override bool CanRead => _disposed == 0;
-
-    public override bool CanWrite => _disposed == 0;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Flush()
-    {
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public override int Read(byte[] buffer, int offset, int count) =>
         ReadCoreAsync(new Memory<byte>(buffer, offset, count), CancellationToken.None).AsTask().GetAwaiter().GetResult();
@@ -66,16 +40,6 @@ internal sealed class DuplexPipeStream : Stream
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
         WriteCoreAsync(buffer, cancellationToken);
 #endif
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
-        {
-            _owner.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
 
     private async ValueTask<int> ReadCoreAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
@@ -114,14 +78,6 @@ internal sealed class DuplexPipeStream : Stream
         if (result.IsCompleted)
         {
             throw new IOException("The tunnel no longer accepts data.");
-        }
-    }
-
-    private void ThrowIfDisposed()
-    {
-        if (_disposed != 0)
-        {
-            throw new ObjectDisposedException(nameof(DuplexPipeStream));
         }
     }
 }

@@ -1,6 +1,5 @@
 #if NET
 using System;
-using System.IO;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
@@ -16,44 +15,19 @@ namespace Socks5.Protocol.Hosting;
 /// A wrapper rather than a subclass: NetworkStream sends a derived type's span reads and writes through the array
 /// overloads, which would come back here.
 /// </remarks>
-internal sealed class SocketTunnelStream : Stream
+internal sealed class SocketTunnelStream : TunnelStream
 {
+    // Does not own the socket: disposing this stream disposes the tunnel, which closes it.
     private readonly NetworkStream _inner;
-    private readonly IDisposable _owner;
     private byte[]? _buffered;
     private int _offset;
-    private int _disposed;
 
     public SocketTunnelStream(Socket socket, byte[]? buffered, IDisposable owner)
+        : base(owner)
     {
         _inner = new NetworkStream(socket, ownsSocket: false);
         _buffered = buffered;
-        _owner = owner;
     }
-
-    public override bool CanRead => _disposed == 0;
-
-    public override bool CanWrite => _disposed == 0;
-
-    public override bool CanSeek => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Flush()
-    {
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -75,21 +49,10 @@ internal sealed class SocketTunnelStream : Stream
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
         _inner.WriteAsync(buffer, cancellationToken);
 
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
-        {
-            _inner.Dispose();
-            _owner.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
-
     // The bytes read past the reply come first; a zero-length read takes none of them and does not wait.
     private bool TakeBuffered(Span<byte> destination, out int taken)
     {
-        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ThrowIfDisposed();
         byte[]? buffered = _buffered;
         if (buffered is null)
         {

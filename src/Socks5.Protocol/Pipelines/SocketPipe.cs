@@ -44,34 +44,10 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
     public Socket Socket { get; }
 
     /// <summary>The peer's address, read once on first use (null if the socket was closed by then).</summary>
-    public EndPoint? RemoteEndPoint
-    {
-        get
-        {
-            if (!_remoteRead)
-            {
-                _remoteEndPoint = SafeEndPoint(() => Socket.RemoteEndPoint);
-                _remoteRead = true;
-            }
-
-            return _remoteEndPoint;
-        }
-    }
+    public EndPoint? RemoteEndPoint => ReadOnce(ref _remoteEndPoint, ref _remoteRead, static socket => socket.RemoteEndPoint);
 
     /// <summary>The local address, read once on first use (null if the socket was closed by then).</summary>
-    public EndPoint? LocalEndPoint
-    {
-        get
-        {
-            if (!_localRead)
-            {
-                _localEndPoint = SafeEndPoint(() => Socket.LocalEndPoint);
-                _localRead = true;
-            }
-
-            return _localEndPoint;
-        }
-    }
+    public EndPoint? LocalEndPoint => ReadOnce(ref _localEndPoint, ref _localRead, static socket => socket.LocalEndPoint);
 
     // The reader and writer are made on first use: a pipe whose socket goes straight to the relay never needs them.
 
@@ -223,20 +199,24 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
         }
     }
 
-    private static EndPoint? SafeEndPoint(Func<EndPoint?> get)
+    // An end point is read from the socket once (a system call each) and kept; a closed socket gives null.
+    private EndPoint? ReadOnce(ref EndPoint? value, ref bool read, Func<Socket, EndPoint?> get)
     {
-        try
+        if (!read)
         {
-            return get();
+            try
+            {
+                value = get(Socket);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                value = null;
+            }
+
+            read = true;
         }
-        catch (SocketException)
-        {
-            return null;
-        }
-        catch (ObjectDisposedException)
-        {
-            return null;
-        }
+
+        return value;
     }
 
     // What the pipe reader reads from. Its zero-byte reads ("tell me when there are bytes", after which the reader rents a

@@ -44,69 +44,59 @@ public class RelayTests
     [Fact]
     public async Task Bytes_the_reader_buffered_before_the_relay_go_first_and_nothing_is_lost()
     {
-        (Socket a, Socket clientSide) = await PairAsync();
-        (Socket b, Socket targetSide) = await PairAsync();
-        using var first = new SocketPipe(a);
-        using var second = new SocketPipe(b);
-        using (clientSide)
-        using (targetSide)
+        using Sides sides = await Sides.OpenAsync();
+        (SocketPipe first, SocketPipe second, Socket clientSide, Socket targetSide) = sides;
+
+        // The handshake adapter reads these, looks at all of them and consumes none (as when the request and the
+        // first tunnel bytes arrive together): they sit in the reader, examined.
+        await clientSide.SendAsync("buffered|"u8.ToArray(), SocketFlags.None);
+        ReadResult seen = await first.Input.ReadAsync(Timeout());
+        while (seen.Buffer.Length < 9)
         {
-            // The handshake adapter reads these, looks at all of them and consumes none (as when the request and the
-            // first tunnel bytes arrive together): they sit in the reader, examined.
-            await clientSide.SendAsync("buffered|"u8.ToArray(), SocketFlags.None);
-            ReadResult seen = await first.Input.ReadAsync(Timeout());
-            while (seen.Buffer.Length < 9)
-            {
-                first.Input.AdvanceTo(seen.Buffer.Start, seen.Buffer.End);
-                seen = await first.Input.ReadAsync(Timeout());
-            }
-
             first.Input.AdvanceTo(seen.Buffer.Start, seen.Buffer.End);
-            Task<RelayResult> relay = Socks5Relay.RunAsync(first, second, Timeout());
-
-            await clientSide.SendAsync("then more"u8.ToArray(), SocketFlags.None);
-            clientSide.Shutdown(SocketShutdown.Send);
-            Assert.Equal("buffered|then more"u8.ToArray(), await ReadToEndAsync(targetSide, Timeout()));
-
-            await targetSide.SendAsync("answer"u8.ToArray(), SocketFlags.None);
-            targetSide.Shutdown(SocketShutdown.Send);
-            Assert.Equal("answer"u8.ToArray(), await ReadToEndAsync(clientSide, Timeout()));
-
-            RelayResult result = await relay.WaitAsync(Timeout());
-            Assert.Equal(new RelayResult(18, 6), result);
-            Assert.Throws<InvalidOperationException>(() => first.Input);
+            seen = await first.Input.ReadAsync(Timeout());
         }
+
+        first.Input.AdvanceTo(seen.Buffer.Start, seen.Buffer.End);
+        Task<RelayResult> relay = Socks5Relay.RunAsync(first, second, Timeout());
+
+        await clientSide.SendAsync("then more"u8.ToArray(), SocketFlags.None);
+        clientSide.Shutdown(SocketShutdown.Send);
+        Assert.Equal("buffered|then more"u8.ToArray(), await ReadToEndAsync(targetSide, Timeout()));
+
+        await targetSide.SendAsync("answer"u8.ToArray(), SocketFlags.None);
+        targetSide.Shutdown(SocketShutdown.Send);
+        Assert.Equal("answer"u8.ToArray(), await ReadToEndAsync(clientSide, Timeout()));
+
+        RelayResult result = await relay.WaitAsync(Timeout());
+        Assert.Equal(new RelayResult(18, 6), result);
+        Assert.Throws<InvalidOperationException>(() => first.Input);
     }
 
     [Fact]
     public async Task A_FIN_the_reader_already_saw_is_passed_on()
     {
-        (Socket a, Socket clientSide) = await PairAsync();
-        (Socket b, Socket targetSide) = await PairAsync();
-        using var first = new SocketPipe(a);
-        using var second = new SocketPipe(b);
-        using (clientSide)
-        using (targetSide)
+        using Sides sides = await Sides.OpenAsync();
+        (SocketPipe first, SocketPipe second, Socket clientSide, Socket targetSide) = sides;
+
+        await clientSide.SendAsync("last words"u8.ToArray(), SocketFlags.None);
+        clientSide.Shutdown(SocketShutdown.Send);
+        ReadResult seen = await first.Input.ReadAsync(Timeout());
+        while (!seen.IsCompleted)
         {
-            await clientSide.SendAsync("last words"u8.ToArray(), SocketFlags.None);
-            clientSide.Shutdown(SocketShutdown.Send);
-            ReadResult seen = await first.Input.ReadAsync(Timeout());
-            while (!seen.IsCompleted)
-            {
-                first.Input.AdvanceTo(seen.Buffer.Start, seen.Buffer.End);
-                seen = await first.Input.ReadAsync(Timeout());
-            }
-
-            first.Input.AdvanceTo(seen.Buffer.Start);
-            Task<RelayResult> relay = Socks5Relay.RunAsync(first, second, Timeout());
-            Assert.Equal("last words"u8.ToArray(), await ReadToEndAsync(targetSide, Timeout()));
-
-            // The other direction still flows after that FIN.
-            await targetSide.SendAsync("still heard"u8.ToArray(), SocketFlags.None);
-            targetSide.Shutdown(SocketShutdown.Send);
-            Assert.Equal("still heard"u8.ToArray(), await ReadToEndAsync(clientSide, Timeout()));
-            Assert.Equal(new RelayResult(10, 11), await relay.WaitAsync(Timeout()));
+            first.Input.AdvanceTo(seen.Buffer.Start, seen.Buffer.End);
+            seen = await first.Input.ReadAsync(Timeout());
         }
+
+        first.Input.AdvanceTo(seen.Buffer.Start);
+        Task<RelayResult> relay = Socks5Relay.RunAsync(first, second, Timeout());
+        Assert.Equal("last words"u8.ToArray(), await ReadToEndAsync(targetSide, Timeout()));
+
+        // The other direction still flows after that FIN.
+        await targetSide.SendAsync("still heard"u8.ToArray(), SocketFlags.None);
+        targetSide.Shutdown(SocketShutdown.Send);
+        Assert.Equal("still heard"u8.ToArray(), await ReadToEndAsync(clientSide, Timeout()));
+        Assert.Equal(new RelayResult(10, 11), await relay.WaitAsync(Timeout()));
     }
 
     [Theory]
@@ -115,146 +105,122 @@ public class RelayTests
     public async Task Sixteen_MiB_each_way_arrive_intact_socket_to_socket_and_through_a_pipe(bool bothSockets)
     {
         const int size = 16 * 1024 * 1024;
-        (Socket a, Socket clientSide) = await PairAsync();
-        (Socket b, Socket targetSide) = await PairAsync();
-        using var first = new SocketPipe(a);
-        using var second = new SocketPipe(b);
-        using (clientSide)
-        using (targetSide)
+        using Sides sides = await Sides.OpenAsync();
+        (SocketPipe first, SocketPipe second, Socket clientSide, Socket targetSide) = sides;
+
+        // A wrapper that is not a SocketPipe takes the pipe relay.
+        IDuplexPipe firstSide = bothSockets ? first : new Wrapped(first);
+        Task<RelayResult> relay = Socks5Relay.RunAsync(firstSide, second, Timeout(120));
+        var data = new byte[size];
+        new Random(1928).NextBytes(data);
+        Task sendForward = Task.Run(async () =>
         {
-            // A wrapper that is not a SocketPipe takes the pipe relay.
-            IDuplexPipe firstSide = bothSockets ? first : new Wrapped(first);
-            Task<RelayResult> relay = Socks5Relay.RunAsync(firstSide, second, Timeout(120));
-            var data = new byte[size];
-            new Random(1928).NextBytes(data);
-            Task sendForward = Task.Run(async () =>
-            {
-                await clientSide.SendAsync(data, SocketFlags.None);
-                clientSide.Shutdown(SocketShutdown.Send);
-            });
-            Task sendBack = Task.Run(async () =>
-            {
-                await targetSide.SendAsync(data, SocketFlags.None);
-                targetSide.Shutdown(SocketShutdown.Send);
-            });
-            Task<byte[]> atTarget = ReadToEndAsync(targetSide, Timeout(120));
-            Task<byte[]> atClient = ReadToEndAsync(clientSide, Timeout(120));
-            await Task.WhenAll(sendForward, sendBack);
-            Assert.Equal(SHA256.HashData(data), SHA256.HashData(await atTarget));
-            Assert.Equal(SHA256.HashData(data), SHA256.HashData(await atClient));
-            Assert.Equal(new RelayResult(size, size), await relay.WaitAsync(Timeout()));
-        }
+            await clientSide.SendAsync(data, SocketFlags.None);
+            clientSide.Shutdown(SocketShutdown.Send);
+        });
+        Task sendBack = Task.Run(async () =>
+        {
+            await targetSide.SendAsync(data, SocketFlags.None);
+            targetSide.Shutdown(SocketShutdown.Send);
+        });
+        Task<byte[]> atTarget = ReadToEndAsync(targetSide, Timeout(120));
+        Task<byte[]> atClient = ReadToEndAsync(clientSide, Timeout(120));
+        await Task.WhenAll(sendForward, sendBack);
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(await atTarget));
+        Assert.Equal(SHA256.HashData(data), SHA256.HashData(await atClient));
+        Assert.Equal(new RelayResult(size, size), await relay.WaitAsync(Timeout()));
     }
 
     [Fact]
     public async Task A_reset_on_one_side_ends_both_directions()
     {
-        (Socket a, Socket clientSide) = await PairAsync();
-        (Socket b, Socket targetSide) = await PairAsync();
-        using var first = new SocketPipe(a);
-        using var second = new SocketPipe(b);
-        using (clientSide)
+        using Sides sides = await Sides.OpenAsync();
+        (SocketPipe first, SocketPipe second, Socket clientSide, Socket targetSide) = sides;
+
+        Task<RelayResult> relay = Socks5Relay.RunAsync(first, second, Timeout());
+        await clientSide.SendAsync("ping"u8.ToArray(), SocketFlags.None);
+        var four = new byte[4];
+        await new NetworkStream(targetSide).ReadExactlyAsync(four, Timeout());
+        Assert.Equal("ping"u8.ToArray(), four);
+
+        targetSide.LingerState = new LingerOption(true, 0); // close with a RST
+        targetSide.Dispose();
+        RelayResult result = await relay.WaitAsync(Timeout());
+        Assert.Equal(4, result.BytesFromFirst);
+
+        // The client's side was closed too: its read ends (a FIN or a reset), it does not hang.
+        var buffer = new byte[16];
+        int read;
+        try
         {
-            Task<RelayResult> relay = Socks5Relay.RunAsync(first, second, Timeout());
-            await clientSide.SendAsync("ping"u8.ToArray(), SocketFlags.None);
-            var four = new byte[4];
-            await new NetworkStream(targetSide).ReadExactlyAsync(four, Timeout());
-            Assert.Equal("ping"u8.ToArray(), four);
-
-            targetSide.LingerState = new LingerOption(true, 0); // close with a RST
-            targetSide.Dispose();
-            RelayResult result = await relay.WaitAsync(Timeout());
-            Assert.Equal(4, result.BytesFromFirst);
-
-            // The client's side was closed too: its read ends (a FIN or a reset), it does not hang.
-            var buffer = new byte[16];
-            int read;
-            try
-            {
-                read = await clientSide.ReceiveAsync(buffer, SocketFlags.None, Timeout());
-            }
-            catch (SocketException)
-            {
-                read = 0;
-            }
-
-            Assert.Equal(0, read);
+            read = await clientSide.ReceiveAsync(buffer, SocketFlags.None, Timeout());
         }
+        catch (SocketException)
+        {
+            read = 0;
+        }
+
+        Assert.Equal(0, read);
     }
 
     [Fact]
     public async Task Cancelling_ends_an_idle_relay_and_closes_both_sockets()
     {
-        (Socket a, Socket clientSide) = await PairAsync();
-        (Socket b, Socket targetSide) = await PairAsync();
-        using var first = new SocketPipe(a);
-        using var second = new SocketPipe(b);
-        using (clientSide)
-        using (targetSide)
-        {
-            using var stop = new CancellationTokenSource();
-            Task<RelayResult> relay = Socks5Relay.RunAsync(first, second, stop.Token);
-            await Task.Delay(50);
-            Assert.False(relay.IsCompleted);
-            stop.Cancel();
-            Assert.Equal(new RelayResult(0, 0), await relay.WaitAsync(Timeout()));
-            Assert.Empty(await ReadToEndOrResetAsync(clientSide));
-            Assert.Empty(await ReadToEndOrResetAsync(targetSide));
-        }
+        using Sides sides = await Sides.OpenAsync();
+        (SocketPipe first, SocketPipe second, Socket clientSide, Socket targetSide) = sides;
+
+        using var stop = new CancellationTokenSource();
+        Task<RelayResult> relay = Socks5Relay.RunAsync(first, second, stop.Token);
+        await Task.Delay(50);
+        Assert.False(relay.IsCompleted);
+        stop.Cancel();
+        Assert.Equal(new RelayResult(0, 0), await relay.WaitAsync(Timeout()));
+        Assert.Empty(await ReadToEndOrResetAsync(clientSide));
+        Assert.Empty(await ReadToEndOrResetAsync(targetSide));
     }
 
     [Fact]
     public async Task Cancelling_ends_a_relay_stuck_sending_to_a_peer_that_does_not_read()
     {
-        (Socket a, Socket clientSide) = await PairAsync();
-        (Socket b, Socket targetSide) = await PairAsync();
-        using var first = new SocketPipe(a);
-        using var second = new SocketPipe(b);
-        using (clientSide)
-        using (targetSide)
-        {
-            using var stop = new CancellationTokenSource();
-            Task<RelayResult> relay = Socks5Relay.RunAsync(first, second, stop.Token);
-            clientSide.Blocking = false;
-            var chunk = new byte[64 * 1024];
-            long sent = 0;
-            // Fill every buffer on the way until the client can send no more: the relay is blocked in a send.
-            for (int idle = 0; idle < 20; )
-            {
-                int n = clientSide.Send(chunk, 0, chunk.Length, SocketFlags.None, out SocketError error);
-                if (error == SocketError.WouldBlock)
-                {
-                    idle++;
-                    await Task.Delay(10);
-                    continue;
-                }
+        using Sides sides = await Sides.OpenAsync();
+        (SocketPipe first, SocketPipe second, Socket clientSide, Socket targetSide) = sides;
 
-                Assert.Equal(SocketError.Success, error);
-                sent += n;
+        using var stop = new CancellationTokenSource();
+        Task<RelayResult> relay = Socks5Relay.RunAsync(first, second, stop.Token);
+        clientSide.Blocking = false;
+        var chunk = new byte[64 * 1024];
+        long sent = 0;
+        // Fill every buffer on the way until the client can send no more: the relay is blocked in a send.
+        for (int idle = 0; idle < 20; )
+        {
+            int n = clientSide.Send(chunk, 0, chunk.Length, SocketFlags.None, out SocketError error);
+            if (error == SocketError.WouldBlock)
+            {
+                idle++;
+                await Task.Delay(10);
+                continue;
             }
 
-            Assert.False(relay.IsCompleted);
-            stop.Cancel();
-            RelayResult result = await relay.WaitAsync(Timeout());
-            Assert.InRange(result.BytesFromFirst, 1, sent);
+            Assert.Equal(SocketError.Success, error);
+            sent += n;
         }
+
+        Assert.False(relay.IsCompleted);
+        stop.Cancel();
+        RelayResult result = await relay.WaitAsync(Timeout());
+        Assert.InRange(result.BytesFromFirst, 1, sent);
     }
 
     [Fact]
     public async Task Idle_timeout_ends_a_silent_relay()
     {
-        (Socket a, Socket clientSide) = await PairAsync();
-        (Socket b, Socket targetSide) = await PairAsync();
-        using var first = new SocketPipe(a);
-        using var second = new SocketPipe(b);
-        using (clientSide)
-        using (targetSide)
-        {
-            Task<RelayResult> relay = Socks5Relay.RunAsync(first, second, TimeSpan.FromMilliseconds(200), Timeout());
-            await clientSide.SendAsync("x"u8.ToArray(), SocketFlags.None);
-            Assert.Equal(new RelayResult(1, 0), await relay.WaitAsync(Timeout()));
-            Assert.Equal("x"u8.ToArray(), await ReadToEndOrResetAsync(targetSide));
-        }
+        using Sides sides = await Sides.OpenAsync();
+        (SocketPipe first, SocketPipe second, Socket clientSide, Socket targetSide) = sides;
+
+        Task<RelayResult> relay = Socks5Relay.RunAsync(first, second, TimeSpan.FromMilliseconds(200), Timeout());
+        await clientSide.SendAsync("x"u8.ToArray(), SocketFlags.None);
+        Assert.Equal(new RelayResult(1, 0), await relay.WaitAsync(Timeout()));
+        Assert.Equal("x"u8.ToArray(), await ReadToEndOrResetAsync(targetSide));
     }
 
     private static async Task<byte[]> ReadToEndOrResetAsync(Socket socket)
@@ -266,6 +232,25 @@ public class RelayTests
         catch (SocketException)
         {
             return [];
+        }
+    }
+
+    // Two pairs: the relay's two SocketPipes, and the client's and the target's ends that the test talks through.
+    private sealed record Sides(SocketPipe First, SocketPipe Second, Socket ClientSide, Socket TargetSide) : IDisposable
+    {
+        public static async Task<Sides> OpenAsync()
+        {
+            (Socket a, Socket clientSide) = await PairAsync();
+            (Socket b, Socket targetSide) = await PairAsync();
+            return new Sides(new SocketPipe(a), new SocketPipe(b), clientSide, targetSide);
+        }
+
+        public void Dispose()
+        {
+            ClientSide.Dispose();
+            TargetSide.Dispose();
+            Second.Dispose();
+            First.Dispose();
         }
     }
 

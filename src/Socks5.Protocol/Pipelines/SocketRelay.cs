@@ -29,24 +29,32 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
 
     private readonly Socket _first;
     private readonly Socket _second;
+    private readonly ArrayPool<byte> _pool;
     private CancellationTokenRegistration _stop;
+    private Exception? _error; // the first failure that ended the tunnel, for the report
     private long _fromFirst;
     private long _fromSecond;
     private int _running = 2;
     private int _aborted;
 
-    private SocketRelay(Socket first, Socket second)
+    private SocketRelay(Socket first, Socket second, ArrayPool<byte> pool)
     {
         _first = first;
         _second = second;
+        _pool = pool;
     }
 
     /// <summary>Relays until both directions have ended or one failed; see <see cref="Socks5Relay.RunAsync(System.IO.Pipelines.IDuplexPipe, System.IO.Pipelines.IDuplexPipe, TimeSpan, CancellationToken)"/>.</summary>
-    public static Task<RelayResult> RunAsync(SocketPipe first, SocketPipe second, TimeSpan idleTimeout, CancellationToken cancellationToken)
+    /// <param name="first">One side, taken over.</param>
+    /// <param name="second">The other side, taken over.</param>
+    /// <param name="idleTimeout">How long the tunnel may be silent both ways; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</param>
+    /// <param name="pool">Where each direction's buffer comes from while data flows.</param>
+    /// <param name="cancellationToken">Stops the relay.</param>
+    public static Task<RelayResult> RunAsync(SocketPipe first, SocketPipe second, TimeSpan idleTimeout, ArrayPool<byte> pool, CancellationToken cancellationToken)
     {
         byte[]? fromFirst = first.Detach(out bool firstEnded);
         byte[]? fromSecond = second.Detach(out bool secondEnded);
-        var relay = new SocketRelay(first.Socket, second.Socket);
+        var relay = new SocketRelay(first.Socket, second.Socket, pool);
 
         // A receive that finds nothing must say so instead of waiting: the wait is the zero-byte receive, without a buffer.
         relay._first.Blocking = false;
@@ -89,9 +97,12 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
         }
     }
 
-    // One direction.
+    // One direction. Every way out of it, a failure of any kind included, ends the whole tunnel: a direction that stopped
+    // alone would leave the other one waiting for ever (there is no idle timeout by default).
     private async Task PumpAsync(Socket from, Socket to, byte[]? buffered, bool ended, bool forward)
     {
+        // The pooled buffer this direction holds, or null. It is set to null the moment it goes back to the pool, before
+        // anything else can throw: a buffer returned twice would be handed to two tunnels at once, mixing their bytes.
         byte[]? buffer = null;
         int size = MinimumBufferSize;
         try
@@ -110,14 +121,13 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
                     // an earlier receive already drained wakes this too; the receive below then finds nothing and we
                     // wait again, so an idle tunnel never parks a buffer.
                     await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                    buffer = ArrayPool<byte>.Shared.Rent(size);
+                    buffer = _pool.Rent(size);
                 }
 
                 int received = from.Receive(buffer, 0, buffer.Length, SocketFlags.None, out SocketError error);
                 if (error == SocketError.WouldBlock)
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = null;
+                    ReturnBuffer(ref buffer);
                     size = MinimumBufferSize;
                     continue;
                 }
@@ -153,34 +163,48 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
                 Count(forward, received);
                 if (received == buffer.Length && size < MaximumBufferSize)
                 {
-                    // The receive filled the buffer: more is waiting. Take it in larger chunks.
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    // The receive filled the buffer: more is waiting. Take it in larger chunks. If the larger rent
+                    // fails (memory is short), the tunnel ends below holding no buffer.
+                    ReturnBuffer(ref buffer);
                     size *= 2;
-                    buffer = ArrayPool<byte>.Shared.Rent(size);
+                    buffer = _pool.Rent(size);
                 }
             }
 
             // Half-close: the other side learns that this direction is finished, the reverse direction goes on.
             to.Shutdown(SocketShutdown.Send);
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        catch (Exception ex)
         {
-            // A reset, a closed socket or a stop: nothing more can flow either way.
+            // A reset, a closed socket, a stop, or anything else (memory running out included): nothing more can flow
+            // either way. Only the first failure is kept; those that the shutdown causes afterwards are its echo.
+            if (Volatile.Read(ref _aborted) == 0)
+            {
+                Interlocked.CompareExchange(ref _error, ex, null);
+            }
+
             Abort();
         }
         finally
         {
             if (buffer is not null)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                ReturnBuffer(ref buffer);
             }
 
             if (Interlocked.Decrement(ref _running) == 0)
             {
                 _stop.Dispose();
-                TrySetResult(new RelayResult(Volatile.Read(ref _fromFirst), Volatile.Read(ref _fromSecond)));
+                TrySetResult(new RelayResult(Volatile.Read(ref _fromFirst), Volatile.Read(ref _fromSecond)) { Error = Volatile.Read(ref _error) });
             }
         }
+    }
+
+    private void ReturnBuffer(ref byte[]? buffer)
+    {
+        byte[] returned = buffer!;
+        buffer = null;
+        _pool.Return(returned);
     }
 
     private void Count(bool forward, int bytes)

@@ -1,15 +1,23 @@
 using System;
-using System.IO;
+using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Threading;
 using System.Threading.Tasks;
 
 namespace Socks5.Protocol.Pipelines;
 
-/// <summary>The bytes a finished relay moved each way.</summary>
+/// <summary>The bytes a finished relay moved each way, and what ended it when it did not end cleanly.</summary>
 /// <param name="BytesFromFirst">Bytes read from the first pipe and written to the second (client to target, for a server).</param>
 /// <param name="BytesFromSecond">Bytes read from the second pipe and written to the first.</param>
-public readonly record struct RelayResult(long BytesFromFirst, long BytesFromSecond);
+public readonly record struct RelayResult(long BytesFromFirst, long BytesFromSecond)
+{
+    /// <summary>
+    /// The failure that ended the tunnel (a reset, or anything else that went wrong in either direction, such as memory
+    /// running out), or null when both directions ended with a FIN or the relay was stopped or timed out.
+    /// </summary>
+    public Exception? Error { get; init; }
+}
 
 /// <summary>
 /// Joins two pipes after a handshake: both directions at once, with half-close passed through (when one side's input ends,
@@ -44,7 +52,11 @@ public static class Socks5Relay
     /// <param name="idleTimeout">How long the tunnel may be silent both ways; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</param>
     /// <param name="cancellationToken">Stops the relay.</param>
     /// <returns>The byte counts of both directions.</returns>
-    public static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, CancellationToken cancellationToken = default)
+    public static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, CancellationToken cancellationToken = default) =>
+        RunAsync(first, second, idleTimeout, ArrayPool<byte>.Shared, cancellationToken);
+
+    /// <summary>The relay with the pool the socket-to-socket path rents its buffers from (a seam for tests and the server).</summary>
+    internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, ArrayPool<byte> pool, CancellationToken cancellationToken)
     {
         if (first is null)
         {
@@ -60,7 +72,7 @@ public static class Socks5Relay
         if (first is SocketPipe firstSocket && second is SocketPipe secondSocket && firstSocket.CanDetach && secondSocket.CanDetach)
         {
             // Two sockets: relay them directly (no pipes, no buffer while idle). Same contract, less work per byte.
-            return SocketRelay.RunAsync(firstSocket, secondSocket, idleTimeout, cancellationToken);
+            return SocketRelay.RunAsync(firstSocket, secondSocket, idleTimeout, pool, cancellationToken);
         }
 #endif
 
@@ -71,8 +83,9 @@ public static class Socks5Relay
     {
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var counters = new long[2];
-        Task forward = CopyAsync(first.Input, second.Output, counters, 0, failed);
-        Task backward = CopyAsync(second.Input, first.Output, counters, 1, failed);
+        var errors = new Exception?[1];
+        Task forward = CopyAsync(first.Input, second.Output, counters, 0, errors, failed);
+        Task backward = CopyAsync(second.Input, first.Output, counters, 1, errors, failed);
         Task both = Task.WhenAll(forward, backward);
         if (idleTimeout != Timeout.InfiniteTimeSpan)
         {
@@ -80,15 +93,17 @@ public static class Socks5Relay
         }
 
         await both.ConfigureAwait(false);
-        return new RelayResult(Volatile.Read(ref counters[0]), Volatile.Read(ref counters[1]));
+        return new RelayResult(Volatile.Read(ref counters[0]), Volatile.Read(ref counters[1])) { Error = Volatile.Read(ref errors[0]) };
     }
 
-    // Stops the relay when the byte counters have not moved for a whole idle period.
+    // Stops the relay when the byte counters have not moved for a whole idle period. The clock is the monotonic
+    // Stopwatch, so a change of the wall clock neither ends a busy tunnel nor keeps an idle one.
     internal static async Task WatchIdleAsync(Task relay, Func<long> moved, Action stop, TimeSpan idleTimeout)
     {
         TimeSpan tick = TimeSpan.FromMilliseconds(Math.Max(10, Math.Min(1000, idleTimeout.TotalMilliseconds / 4)));
+        long idleTicks = (long)(idleTimeout.TotalSeconds * Stopwatch.Frequency);
         long last = -1;
-        DateTime lastMove = DateTime.UtcNow;
+        long lastMove = Stopwatch.GetTimestamp();
         while (!relay.IsCompleted)
         {
             await Task.WhenAny(relay, Task.Delay(tick)).ConfigureAwait(false);
@@ -96,9 +111,9 @@ public static class Socks5Relay
             if (now != last)
             {
                 last = now;
-                lastMove = DateTime.UtcNow;
+                lastMove = Stopwatch.GetTimestamp();
             }
-            else if (DateTime.UtcNow - lastMove >= idleTimeout)
+            else if (Stopwatch.GetTimestamp() - lastMove >= idleTicks)
             {
                 stop();
                 return;
@@ -106,7 +121,9 @@ public static class Socks5Relay
         }
     }
 
-    private static async Task CopyAsync(PipeReader from, PipeWriter to, long[] counters, int index, CancellationTokenSource failed)
+    // One direction. Any failure, of any kind, stops the other direction too: one that ended alone would leave the other
+    // waiting for ever. The first failure is kept in errors[0] for the result.
+    private static async Task CopyAsync(PipeReader from, PipeWriter to, long[] counters, int index, Exception?[] errors, CancellationTokenSource failed)
     {
         Exception? error = null;
         try
@@ -135,21 +152,31 @@ public static class Socks5Relay
                 }
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (failed.IsCancellationRequested)
         {
-            error = null;
+            error = null; // stopped: by the caller, the idle timeout, or the other direction's failure
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or System.Net.Sockets.SocketException or InvalidOperationException)
+        catch (Exception ex)
         {
-            // A reset or a closed socket: stop the other direction too, nothing more can flow.
+            // A reset, a closed socket, or anything else (memory running out included): nothing more can flow.
             error = ex;
+            Interlocked.CompareExchange(ref errors[0], ex, null);
             failed.Cancel();
         }
         finally
         {
-            await from.CompleteAsync(error).ConfigureAwait(false);
-            // Half-close: the other side learns that this direction is finished.
-            await to.CompleteAsync(error).ConfigureAwait(false);
+            try
+            {
+                await from.CompleteAsync(error).ConfigureAwait(false);
+                // Half-close: the other side learns that this direction is finished.
+                await to.CompleteAsync(error).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // Completing flushes what is left, which fails when that side is gone: the tunnel is over either way.
+                Interlocked.CompareExchange(ref errors[0], ex, null);
+                failed.Cancel();
+            }
         }
     }
 }

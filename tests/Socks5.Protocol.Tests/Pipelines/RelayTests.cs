@@ -16,18 +16,6 @@ public class RelayTests
 {
     private static CancellationToken Timeout(int seconds = 20) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
 
-    // A connected pair of loopback sockets: the one the relay owns and the one the test talks through.
-    private static async Task<(Socket Relayed, Socket Outside)> PairAsync()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
-        var outside = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        Task<Socket> accept = listener.AcceptAsync();
-        await outside.ConnectAsync(listener.LocalEndPoint!);
-        return (await accept, outside);
-    }
-
     private static async Task<byte[]> ReadToEndAsync(Socket socket, CancellationToken cancellationToken)
     {
         var all = new MemoryStream();
@@ -44,7 +32,7 @@ public class RelayTests
     [Fact]
     public async Task Bytes_the_reader_buffered_before_the_relay_go_first_and_nothing_is_lost()
     {
-        using Sides sides = await Sides.OpenAsync();
+        using RelaySides sides = await RelaySides.OpenAsync();
         (SocketPipe first, SocketPipe second, Socket clientSide, Socket targetSide) = sides;
 
         // The handshake adapter reads these, looks at all of them and consumes none (as when the request and the
@@ -76,7 +64,7 @@ public class RelayTests
     [Fact]
     public async Task A_FIN_the_reader_already_saw_is_passed_on()
     {
-        using Sides sides = await Sides.OpenAsync();
+        using RelaySides sides = await RelaySides.OpenAsync();
         (SocketPipe first, SocketPipe second, Socket clientSide, Socket targetSide) = sides;
 
         await clientSide.SendAsync("last words"u8.ToArray(), SocketFlags.None);
@@ -105,7 +93,7 @@ public class RelayTests
     public async Task Sixteen_MiB_each_way_arrive_intact_socket_to_socket_and_through_a_pipe(bool bothSockets)
     {
         const int size = 16 * 1024 * 1024;
-        using Sides sides = await Sides.OpenAsync();
+        using RelaySides sides = await RelaySides.OpenAsync();
         (SocketPipe first, SocketPipe second, Socket clientSide, Socket targetSide) = sides;
 
         // A wrapper that is not a SocketPipe takes the pipe relay.
@@ -134,7 +122,7 @@ public class RelayTests
     [Fact]
     public async Task A_reset_on_one_side_ends_both_directions()
     {
-        using Sides sides = await Sides.OpenAsync();
+        using RelaySides sides = await RelaySides.OpenAsync();
         (SocketPipe first, SocketPipe second, Socket clientSide, Socket targetSide) = sides;
 
         Task<RelayResult> relay = Socks5Relay.RunAsync(first, second, Timeout());
@@ -166,7 +154,7 @@ public class RelayTests
     [Fact]
     public async Task Cancelling_ends_an_idle_relay_and_closes_both_sockets()
     {
-        using Sides sides = await Sides.OpenAsync();
+        using RelaySides sides = await RelaySides.OpenAsync();
         (SocketPipe first, SocketPipe second, Socket clientSide, Socket targetSide) = sides;
 
         using var stop = new CancellationTokenSource();
@@ -182,7 +170,7 @@ public class RelayTests
     [Fact]
     public async Task Cancelling_ends_a_relay_stuck_sending_to_a_peer_that_does_not_read()
     {
-        using Sides sides = await Sides.OpenAsync();
+        using RelaySides sides = await RelaySides.OpenAsync();
         (SocketPipe first, SocketPipe second, Socket clientSide, Socket targetSide) = sides;
 
         using var stop = new CancellationTokenSource();
@@ -214,7 +202,7 @@ public class RelayTests
     [Fact]
     public async Task Idle_timeout_ends_a_silent_relay()
     {
-        using Sides sides = await Sides.OpenAsync();
+        using RelaySides sides = await RelaySides.OpenAsync();
         (SocketPipe first, SocketPipe second, Socket clientSide, Socket targetSide) = sides;
 
         Task<RelayResult> relay = Socks5Relay.RunAsync(first, second, TimeSpan.FromMilliseconds(200), Timeout());
@@ -236,24 +224,6 @@ public class RelayTests
     }
 
     // Two pairs: the relay's two SocketPipes, and the client's and the target's ends that the test talks through.
-    private sealed record Sides(SocketPipe First, SocketPipe Second, Socket ClientSide, Socket TargetSide) : IDisposable
-    {
-        public static async Task<Sides> OpenAsync()
-        {
-            (Socket a, Socket clientSide) = await PairAsync();
-            (Socket b, Socket targetSide) = await PairAsync();
-            return new Sides(new SocketPipe(a), new SocketPipe(b), clientSide, targetSide);
-        }
-
-        public void Dispose()
-        {
-            ClientSide.Dispose();
-            TargetSide.Dispose();
-            Second.Dispose();
-            First.Dispose();
-        }
-    }
-
     private sealed class Wrapped(IDuplexPipe inner) : IDuplexPipe
     {
         public PipeReader Input => inner.Input;

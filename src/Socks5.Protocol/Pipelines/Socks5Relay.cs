@@ -25,7 +25,7 @@ public readonly record struct RelayResult(long BytesFromFirst, long BytesFromSec
 /// on), backpressure from the pipes, and nothing lost.
 /// </summary>
 /// <remarks>
-/// Two <see cref="SocketPipe"/>s (on net8.0 and later) are relayed socket to socket: the relay takes their sockets over,
+/// Two <see cref="SocketPipe"/>s (on net10.0; the netstandard2.0 build relays through the pipes) are relayed socket to socket: the relay takes their sockets over,
 /// bytes their readers had buffered included, and releases the pipes, so that each direction waits for data holding no
 /// buffer and then moves it with one receive and one send. Their <see cref="SocketPipe.Input"/> and
 /// <see cref="SocketPipe.Output"/> throw from then on; disposing them still closes the sockets.

@@ -54,7 +54,7 @@ public sealed class RepositoryTests
             .Select(hit => $"{hit.File}: {string.Join(", ", hit.Found)}")
             .ToArray();
 
-        Assert.True(offenders.Length == 0, $"Tracked files name a folder outside the repository:\n{string.Join('\n', offenders)}");
+        Assert.True(offenders.Length == 0, $"These files name a folder outside the repository:\n{string.Join('\n', offenders)}");
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the real SOCKS5 peers the interop tests run against (see shared/peers/PEERS.md).
+# Installs the real SOCKS5 peers the interop tests run against (tests/Socks5.Protocol.Tests/Interop/README.md
+# lists them, with what each is used for).
 # Run as root. Idempotent and non-interactive; safe to run again.
 # - No package may start its system daemon during install (policy-rc.d exits 101);
 #   tor in particular would otherwise go for the Internet.
@@ -38,7 +39,8 @@ cleanup() {
 trap cleanup EXIT
 
 apt-get update -q
-# hpsockd is left out: only partly usable (see PEERS.md).
+# hpsockd is left out: only partly usable (its BIND never sends the second reply; UDP works only when the client
+# names its real port).
 apt-get install -y -q --no-install-recommends \
   dante-server dante-client microsocks openssh-server openssh-client shadowsocks-libev v2ray tor \
   curl ncat netcat-openbsd connect-proxy proxychains4 python3-socks python3-python-socks \

@@ -120,7 +120,7 @@ internal sealed class Proxy : IDisposable
     {
         int port = Ports.Free();
         string config = Path.Combine(env.Scratch, $"danted-{port}.conf");
-        // Multi-line rules: a one-line rule with an IPv6 address is a syntax error in 1.4.2 (see shared/peers/PEERS.md).
+        // Multi-line rules: danted 1.4.2 rejects a one-line rule with an IPv6 address as a syntax error.
         File.WriteAllText(config, $$"""
             logoutput: stderr
             debug: 0

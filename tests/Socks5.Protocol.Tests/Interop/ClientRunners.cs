@@ -20,19 +20,15 @@ public sealed record ProxyTarget(IPEndPoint EndPoint, string? User = null, strin
 /// <summary>
 /// Runs the real SOCKS5 client programs (the ones people use) against a proxy, for the interop tests of our server:
 /// each returns exit code, stdout bytes and stderr, and is killed on timeout. All destinations are loopback.
-/// The client scripts are read from <c>&lt;repo&gt;/../shared/peers/clients</c>; those that hard-code the targets
-/// 127.0.0.1:8000 (HTTP) and 127.0.0.1:9999 (UDP echo) are copied into <paramref name="workDir"/> with the
-/// <see cref="LoopbackTargets"/> ports put in their place.
+/// The client libraries are driven by the repository's own scripts in <c>Interop/Clients</c> (copied next to the test
+/// assembly), which take the proxy, the target and the credentials as arguments and check what came back themselves.
 /// </summary>
 public sealed class ClientRunners(string workDir, LoopbackTargets targets)
 {
     private const string SystemPython = "/usr/bin/python3";
 
-    /// <summary>The repository's root (the folder with Socks5.Protocol.sln above the test assembly), or null. Declared first: the scripts folder is found from it.</summary>
-    public static string? RepositoryRoot { get; } = FindRepositoryRoot();
-
-    /// <summary>The shared client scripts folder, found from the repository root (the folder with the .sln).</summary>
-    public static string ScriptsFolder { get; } = FindScriptsFolder();
+    /// <summary>The scripts folder in the test output (the project copies <c>Interop/Clients</c> there).</summary>
+    public static string ScriptsFolder { get; } = Path.Combine(AppContext.BaseDirectory, "Interop", "Clients");
 
     /// <summary><c>curl -x socks5://HOST:PORT URL</c> (or socks5h://, remote name resolution); <c>--proxy-user</c> when credentials are set.</summary>
     public Task<ClientResult> CurlAsync(ProxyTarget proxy, string url, bool remoteDns = false)
@@ -129,29 +125,37 @@ public sealed class ClientRunners(string workDir, LoopbackTargets targets)
         return Run("socksify", [Peers.Require(program), .. args], env, stdin);
     }
 
-    /// <summary>PySocks CONNECT (pysocks_connect.py): GET of the HTTP target; prints CONNECT-OK. IPv4 127.0.0.1 proxy only.</summary>
-    public Task<ClientResult> PySocksConnectAsync(ProxyTarget proxy) =>
-        Run(SystemPython, [Script("pysocks_connect.py"), proxy.Port, .. proxy.Credentials]);
+    /// <summary>PySocks CONNECT (socks_client.py pysocks connect): GET of the HTTP target; prints CONNECT-OK.</summary>
+    public Task<ClientResult> PySocksConnectAsync(ProxyTarget proxy) => PythonAsync("pysocks", "connect", proxy);
 
-    /// <summary>PySocks UDP (pysocks_udp.py): one datagram to the UDP echo target; prints UDP-OK. IPv4 proxy only.</summary>
-    public Task<ClientResult> PySocksUdpAsync(ProxyTarget proxy) =>
-        Run(SystemPython, [Script("pysocks_udp.py"), proxy.Host, proxy.Port, "127.0.0.1", targets.UdpEchoPort.ToString(), .. proxy.Credentials]);
+    /// <summary>PySocks UDP (socks_client.py pysocks udp): one datagram to the UDP echo target; prints UDP-OK. IPv4 proxy only.</summary>
+    public Task<ClientResult> PySocksUdpAsync(ProxyTarget proxy) => PythonAsync("pysocks", "udp", proxy);
 
-    /// <summary>python-socks CONNECT (python_socks_connect.py socks5://[u:p@]HOST:PORT); prints CONNECT-OK.</summary>
-    public Task<ClientResult> PythonSocksConnectAsync(ProxyTarget proxy) =>
-        Run(SystemPython, [Script("python_socks_connect.py"), $"socks5://{(proxy.User is null ? string.Empty : $"{proxy.User}:{proxy.Password}@")}{proxy.HostPort}"]);
+    /// <summary>python-socks CONNECT (socks_client.py python-socks connect); prints CONNECT-OK.</summary>
+    public Task<ClientResult> PythonSocksConnectAsync(ProxyTarget proxy) => PythonAsync("python-socks", "connect", proxy);
 
-    /// <summary>socksio CONNECT (socksio_connect.py, proxy on 127.0.0.1); prints CONNECT-OK.</summary>
-    public Task<ClientResult> SocksioConnectAsync(ProxyTarget proxy) =>
-        Run(SystemPython, [Script("socksio_connect.py"), proxy.Port, .. proxy.Credentials]);
+    /// <summary>socksio CONNECT (socks_client.py socksio connect); prints CONNECT-OK.</summary>
+    public Task<ClientResult> SocksioConnectAsync(ProxyTarget proxy) => PythonAsync("socksio", "connect", proxy);
 
-    /// <summary>IO::Socket::Socks (perl_socks.pl connect|bind|udp); prints CONNECT-OK, BIND-OK or UDP-OK.</summary>
+    /// <summary>
+    /// IO::Socket::Socks (socks_client.pl connect|bind|udp); prints CONNECT-OK, BIND-OK or UDP-OK. Its BIND request
+    /// names <see cref="PerlBindRequest"/>.
+    /// </summary>
     public Task<ClientResult> PerlAsync(string command, ProxyTarget proxy) =>
-        Run("perl", [Script("perl_socks.pl"), command, proxy.Host, proxy.Port, .. proxy.Credentials]);
+        Run("perl", [Script("socks_client.pl"), .. ScriptArgs(command, proxy, PerlBindRequest)]);
 
-    /// <summary>node <c>socks</c> (node_socks.js connect|bind|udp, NODE_PATH=/usr/share/nodejs); prints CONNECT-OK, BIND-OK or UDP-OK.</summary>
+    /// <summary>
+    /// node <c>socks</c> (socks_client.js connect|bind|udp, NODE_PATH=/usr/share/nodejs); prints CONNECT-OK, BIND-OK or
+    /// UDP-OK. Its BIND request names <see cref="NodeBindRequest"/>.
+    /// </summary>
     public Task<ClientResult> NodeAsync(string command, ProxyTarget proxy) =>
-        Run("node", [Script("node_socks.js"), command, proxy.Host, proxy.Port, .. proxy.Credentials], new Dictionary<string, string> { ["NODE_PATH"] = "/usr/share/nodejs" });
+        Run("node", [Script("socks_client.js"), .. ScriptArgs(command, proxy, NodeBindRequest)], new Dictionary<string, string> { ["NODE_PATH"] = "/usr/share/nodejs" });
+
+    /// <summary>DST of the Perl script's BIND: the address the peer will come from, port unknown.</summary>
+    public static IPEndPoint PerlBindRequest => new(IPAddress.Loopback, 0);
+
+    /// <summary>DST of the node script's BIND: all zero, nothing known about the peer.</summary>
+    public static IPEndPoint NodeBindRequest => new(IPAddress.Any, 0);
 
     private Task<ClientResult> Run(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null, byte[]? stdin = null) =>
         ClientProcess.RunAsync(program.StartsWith('/') ? program : Peers.Require(program), args, workDir, env, stdin);
@@ -163,44 +167,30 @@ public sealed class ClientRunners(string workDir, LoopbackTargets targets)
         return path;
     }
 
-    /// <summary>A copy of a shared client script with the hard-coded target ports replaced by ours.</summary>
-    private string Script(string name)
-    {
-        string text = File.ReadAllText(Path.Combine(ScriptsFolder, name));
-        string http = targets.HttpPort.ToString();
-        string udp = targets.UdpEchoPort.ToString();
-        // Only the spots that name a target port: node_socks.js also has an 8000 ms timer.
-        (string From, string To)[] edits =
-        [
-            ("port: 8000", "port: " + http), ("port: 9999", "port: " + udp),
-            ("ConnectPort => 8000", "ConnectPort => " + http), ("sockaddr_in(9999,", $"sockaddr_in({udp},"),
-            ("(\"127.0.0.1\", 8000)", $"(\"127.0.0.1\", {http})"), ("dest_port=8000", "dest_port=" + http),
-        ];
-        foreach (var (from, to) in edits)
-        {
-            text = text.Replace(from, to, StringComparison.Ordinal);
-        }
+    private Task<ClientResult> PythonAsync(string library, string command, ProxyTarget proxy) =>
+        Run(SystemPython, [Script("socks_client.py"), library, .. ScriptArgs(command, proxy, bindRequest: null)]);
 
-        string path = Path.Combine(workDir, name);
-        File.WriteAllText(path, text);
-        return path;
+    /// <summary>
+    /// The scripts' common arguments: COMMAND PROXY_HOST PROXY_PORT TARGET_HOST TARGET_PORT [USER PASSWORD]. The target
+    /// is the HTTP target for connect, the UDP echo for udp, and the BIND request's DST for bind.
+    /// </summary>
+    private string[] ScriptArgs(string command, ProxyTarget proxy, IPEndPoint? bindRequest)
+    {
+        IPEndPoint target = command switch
+        {
+            "connect" => new IPEndPoint(IPAddress.Loopback, targets.HttpPort),
+            "udp" => new IPEndPoint(IPAddress.Loopback, targets.UdpEchoPort),
+            "bind" when bindRequest is not null => bindRequest,
+            _ => throw new ArgumentException($"no {command} in this script", nameof(command)),
+        };
+        return [command, proxy.Host, proxy.Port, target.Address.ToString(), target.Port.ToString(), .. proxy.Credentials];
     }
 
-    private static string? FindRepositoryRoot()
+    private static string Script(string name)
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Socks5.Protocol.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        return null;
+        string path = Path.Combine(ScriptsFolder, name);
+        return File.Exists(path)
+            ? path
+            : throw new FileNotFoundException($"{name} is not in the test output: the test project copies Interop/Clients/** there", path);
     }
-
-    private static string FindScriptsFolder() =>
-        RepositoryRoot is string root
-            ? Path.GetFullPath(Path.Combine(root, "..", "shared", "peers", "clients"))
-            : Path.Combine(AppContext.BaseDirectory, "shared", "peers", "clients");
 }

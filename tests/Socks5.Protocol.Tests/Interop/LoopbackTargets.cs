@@ -7,8 +7,9 @@ namespace Socks5.Protocol.Tests.Interop;
 /// <summary>
 /// The destinations the peers are asked to reach, all in this process, each on one free port on both 127.0.0.1 and
 /// ::1 (so that <c>localhost</c> works whichever family a peer resolves it to): a TCP echo, an HTTP/1.0 server that
-/// answers every request with <see cref="HttpBody"/> and closes, and a UDP echo that answers <c>echo:</c> + payload
-/// (like shared/peers/clients/udp_echo.py). Started once per test run; they die with the test process.
+/// answers every request with <see cref="HttpBody"/> and closes, and a UDP echo that answers <c>echo:</c> + payload.
+/// The client scripts in Interop/Clients check for exactly these answers. Started once per test run; they die with
+/// the test process.
 /// </summary>
 public sealed class LoopbackTargets : IDisposable
 {

@@ -30,7 +30,7 @@ public static class SampleClientProgram
 
     private static string? FindDll()
     {
-        if (ClientRunners.RepositoryRoot is not string root)
+        if (Repository.Root is not string root)
         {
             return null;
         }

@@ -1,3 +1,4 @@
+using System.Net;
 using Socks5.Protocol.Hosting;
 using Socks5.Protocol.Tests.Hosting;
 using Socks5.Protocol.Wire;
@@ -6,9 +7,10 @@ using Xunit;
 namespace Socks5.Protocol.Tests.Interop;
 
 /// <summary>
-/// Client libraries served by our server, through the shared scripts (each checks the bytes itself and prints its OK
-/// line): PySocks (CONNECT, UDP), python-socks, socksio, Perl IO::Socket::Socks and node <c>socks</c> (CONNECT, BIND,
-/// UDP ASSOCIATE). The server's report pins what each library put on the wire and the bytes relayed each way.
+/// Client libraries served by our server, through the scripts in Interop/Clients (each checks the bytes itself and
+/// prints its OK line): PySocks (CONNECT, UDP), python-socks, socksio, Perl IO::Socket::Socks and node <c>socks</c>
+/// (CONNECT, BIND, UDP ASSOCIATE, also over the [::1] listener). The server's report pins what each library put on the
+/// wire and the bytes relayed each way.
 /// </summary>
 public sealed class OurServerLibraryTests : OurServerTest
 {
@@ -77,7 +79,19 @@ public sealed class OurServerLibraryTests : OurServerTest
     {
         TestServer server = StartServer(auth);
         ClientAssert.Ok(await Clients.PerlAsync(command, ProxyOf(server, auth)), command.ToUpperInvariant() + "-OK");
-        await AssertScriptTunnelAsync(server, command, auth, bindRequest: "127.0.0.1:0");
+        await AssertScriptTunnelAsync(server, command, auth, ClientRunners.PerlBindRequest);
+    }
+
+    /// <summary>Over the [::1] listener: CONNECT (to 127.0.0.1), BIND (listener on ::1), UDP ASSOCIATE (relay on ::1).</summary>
+    [PeerTheory(PerlSocks, "libio-socket-socks-perl")]
+    [InlineData("connect", false)]
+    [InlineData("bind", false)]
+    [InlineData("udp", true)]
+    public async Task PerlIoSocketSocks_OverIpv6Listener(string command, bool auth)
+    {
+        TestServer server = StartServer(auth);
+        AssertOverIpv6Listener(command, await Clients.PerlAsync(command, ProxyOf(server, auth, ipv6: true)));
+        await AssertScriptTunnelAsync(server, command, auth, ClientRunners.PerlBindRequest);
     }
 
     /// <summary>BIND and UDP both name 0.0.0.0:0.</summary>
@@ -87,32 +101,36 @@ public sealed class OurServerLibraryTests : OurServerTest
     {
         TestServer server = StartServer(auth);
         ClientAssert.Ok(await Clients.NodeAsync(command, ProxyOf(server, auth)), command.ToUpperInvariant() + "-OK");
-        await AssertScriptTunnelAsync(server, command, auth, bindRequest: "0.0.0.0:0");
+        await AssertScriptTunnelAsync(server, command, auth, ClientRunners.NodeBindRequest);
     }
 
     /// <summary>
-    /// Over the [::1] listener: CONNECT (to 127.0.0.1) and BIND, whose listener is then on ::1 and named with ATYP 4.
-    /// The script's UDP socket is udp4, so UDP stays on IPv4.
+    /// Over the [::1] listener: CONNECT (to 127.0.0.1); BIND, whose listener is then on ::1 and named with ATYP 4; UDP
+    /// ASSOCIATE, whose relay is then on ::1 (the script sends from an IPv6 socket to the IPv4 echo through it).
     /// </summary>
     [PeerTheory("node", "nodejs", NodeSocksModule, "node-socks")]
     [InlineData("connect", false)]
     [InlineData("bind", false)]
     [InlineData("bind", true)]
+    [InlineData("udp", false)]
     public async Task NodeSocks_OverIpv6Listener(string command, bool auth)
     {
         TestServer server = StartServer(auth);
-        ClientResult result = await Clients.NodeAsync(command, ProxyOf(server, auth, ipv6: true));
-
-        ClientAssert.Ok(result, command.ToUpperInvariant() + "-OK");
-        if (command == "bind")
-        {
-            Assert.Contains("bound at proxy: { host: '::1'", result.StdoutText, StringComparison.Ordinal);
-        }
-
-        await AssertScriptTunnelAsync(server, command, auth, bindRequest: "0.0.0.0:0");
+        AssertOverIpv6Listener(command, await Clients.NodeAsync(command, ProxyOf(server, auth, ipv6: true)));
+        await AssertScriptTunnelAsync(server, command, auth, ClientRunners.NodeBindRequest);
     }
 
-    private static async Task AssertScriptTunnelAsync(TestServer server, string command, bool auth, string bindRequest)
+    /// <summary>The script's OK line, and for BIND and UDP that the reply named the ::1 listener or relay.</summary>
+    private static void AssertOverIpv6Listener(string command, ClientResult result)
+    {
+        ClientAssert.Ok(result, command.ToUpperInvariant() + "-OK");
+        if (command != "connect")
+        {
+            Assert.Contains(command == "bind" ? "first reply: ::1 " : "relay: ::1 ", result.StdoutText, StringComparison.Ordinal);
+        }
+    }
+
+    private static async Task AssertScriptTunnelAsync(TestServer server, string command, bool auth, IPEndPoint bindRequest)
     {
         Socks5ConnectionReport report = await SingleReportAsync(server);
         switch (command)
@@ -121,7 +139,7 @@ public sealed class OurServerLibraryTests : OurServerTest
                 AssertTunnel(report, Command.Connect, Http4Destination, auth, LoopbackTargets.HttpRequest.Length, LoopbackTargets.HttpResponse.Length);
                 break;
             case "bind":
-                AssertTunnel(report, Command.Bind, bindRequest, auth, BinderBytes, BindPeerBytes);
+                AssertTunnel(report, Command.Bind, bindRequest.ToString(), auth, BinderBytes, BindPeerBytes);
                 break;
             default:
                 AssertTunnel(report, Command.UdpAssociate, "0.0.0.0:0", auth, UdpOut, UdpBack);

@@ -42,7 +42,7 @@ public sealed class TorCollection : ICollectionFixture<TorFixture>
 
 /// <summary>
 /// Two danted instances, each listening on 127.0.0.1 and ::1 (same port): <see cref="Socks5PeerFixture.Port"/> with
-/// <c>socksmethod: username none</c> (so it prefers username when offered both, as PEERS.md's 1080) and
+/// <c>socksmethod: username none</c> (so it prefers username when offered both: danted picks in that order) and
 /// <see cref="Socks5PeerFixture.AuthPort"/> with <c>socksmethod: username</c>. CONNECT, BIND and UDP ASSOCIATE to
 /// loopback only. Username auth checks the system account socksuser (created by .ci/install-peers.sh).
 /// </summary>

@@ -11,6 +11,9 @@ internal static class Repository
     /// <summary>The root, or null when the test assembly does not run from inside a checkout.</summary>
     public static string? Root { get; } = FindRoot();
 
+    /// <summary>The root, for tests that cannot run outside a checkout.</summary>
+    public static string RequiredRoot => Root ?? throw new InvalidOperationException($"no Socks5.Protocol.sln above {AppContext.BaseDirectory}");
+
     private static string? FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -54,20 +54,6 @@ internal static class ReadmeBlocks
 
         return blocks;
     }
-
-    /// <summary>The folder with Socks5.Protocol.sln, found from the test's output folder.</summary>
-    public static string RepositoryRoot()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Socks5.Protocol.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Socks5.Protocol.sln not found above " + AppContext.BaseDirectory);
-    }
 }
 
 internal sealed record CompiledBlock(IReadOnlyList<string> Errors, byte[] Image);

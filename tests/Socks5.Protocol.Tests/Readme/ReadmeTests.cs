@@ -15,7 +15,7 @@ namespace Socks5.Protocol.Tests.Readme;
 [CollectionDefinition(nameof(ReadmeTests), DisableParallelization = true)]
 public class ReadmeTests
 {
-    private static readonly string Root = ReadmeBlocks.RepositoryRoot();
+    private static readonly string Root = Repository.RequiredRoot;
 
     public static TheoryData<string, int> AllBlocks()
     {

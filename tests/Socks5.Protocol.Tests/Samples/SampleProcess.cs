@@ -91,18 +91,7 @@ public sealed class SampleProcess : IDisposable
         // AppContext.BaseDirectory is <repo>/tests/Socks5.Protocol.Tests/bin/<Configuration>/net10.0/
         var baseDir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         string configuration = baseDir.Parent?.Name ?? "Debug";
-        DirectoryInfo? root = baseDir;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Socks5.Protocol.sln")))
-        {
-            root = root.Parent;
-        }
-
-        if (root is null)
-        {
-            throw new InvalidOperationException($"no Socks5.Protocol.sln above {AppContext.BaseDirectory}");
-        }
-
-        string dll = Path.Combine(root.FullName, "samples", sample, "bin", configuration, "net10.0", sample + ".dll");
+        string dll = Path.Combine(Repository.RequiredRoot, "samples", sample, "bin", configuration, "net10.0", sample + ".dll");
         return File.Exists(dll)
             ? dll
             : throw new InvalidOperationException($"{dll} is missing: build the solution (dotnet build -c {configuration})");

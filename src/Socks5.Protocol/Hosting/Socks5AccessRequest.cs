@@ -7,12 +7,27 @@ namespace Socks5.Protocol.Hosting;
 /// What an access rule decides on: who asks, for what, and the exact address that will be used. Rules run after name
 /// resolution, once per resolved address, so a rule about addresses sees what will be dialed.
 /// </summary>
+/// <remarks>
+/// Before any rule, the server refuses on its own (X'02', the datagram dropped, the BIND peer closed) to dial, send to or
+/// take a peer from an unspecified address (0.0.0.0, ::), which would reach this machine, or one of its own listen end
+/// points unless <see cref="Socks5ServerOptions.AllowSelfConnect"/> is set. An IPv4-mapped IPv6 address
+/// (::ffff:a.b.c.d) is given, and used, as plain IPv4.
+/// </remarks>
 /// <param name="Client">The client's address (the TCP peer).</param>
 /// <param name="UserName">The authenticated RFC 1929 user, or null without authentication.</param>
 /// <param name="Command">The request's command.</param>
 /// <param name="RequestedHost">DST.ADDR as the client sent it: an IP literal or a domain name.</param>
 /// <param name="Destination">
-/// The resolved address: what CONNECT dials, where a UDP datagram goes, or (BIND) the address the client said the peer
-/// will come from (0.0.0.0:0 when it did not say).
+/// The resolved address: what CONNECT dials, or where a UDP datagram goes. BIND asks twice: when the request arrives,
+/// about each address the client said the peer will come from (DST.ADDR and DST.PORT, a name resolved; 0.0.0.0 or :: when
+/// it did not say), and then about each peer that connects, with that peer's address; a refused peer is closed and BIND
+/// waits for another.
 /// </param>
-public sealed record Socks5AccessRequest(EndPoint? Client, string? UserName, Command Command, string RequestedHost, IPEndPoint Destination);
+public sealed record Socks5AccessRequest(EndPoint? Client, string? UserName, Command Command, string RequestedHost, IPEndPoint Destination)
+{
+    /// <summary>
+    /// True when <see cref="Destination"/> is this machine: a loopback address (127.0.0.0/8, ::1) or an address of one
+    /// of its network interfaces. A rule of "nothing on this machine" is <c>!request.IsLocalDestination</c>.
+    /// </summary>
+    public bool IsLocalDestination => MachineAddresses.Contains(Destination.Address);
+}

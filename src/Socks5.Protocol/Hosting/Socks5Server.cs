@@ -29,6 +29,7 @@ public sealed class Socks5Server : IDisposable
     private readonly List<Socket> _listeners = new();
     private readonly List<IPEndPoint> _localEndPoints = new();
     private readonly List<Task> _acceptLoops = new();
+    private IPEndPoint[] _listening = Array.Empty<IPEndPoint>(); // LocalEndPoints unmapped, for every destination check
     private int _active;
     private int _udpAssociations;
     private long _accepted;
@@ -102,6 +103,13 @@ public sealed class Socks5Server : IDisposable
             throw;
         }
 
+        var listening = new IPEndPoint[_localEndPoints.Count];
+        for (int i = 0; i < listening.Length; i++)
+        {
+            listening[i] = EndPoints.Normalize(_localEndPoints[i]);
+        }
+
+        Volatile.Write(ref _listening, listening);
         foreach (Socket listener in _listeners)
         {
             _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(listener)));
@@ -142,7 +150,10 @@ public sealed class Socks5Server : IDisposable
     /// </summary>
     /// <param name="connection">The client's connection.</param>
     /// <param name="remoteEndPoint">The client's address (for the UDP relay's source check, the access rule and the log).</param>
-    /// <param name="localEndPoint">The address the client connected to (BIND and the UDP relay listen on its IP).</param>
+    /// <param name="localEndPoint">
+    /// The address the client connected to: BIND and the UDP relay listen on its IP, and a destination with its port on
+    /// this machine is the server itself (refused unless <see cref="Socks5ServerOptions.AllowSelfConnect"/>).
+    /// </param>
     /// <param name="cancellationToken">Ends the connection.</param>
     /// <returns>A task that completes when the connection is over.</returns>
     public Task HandleConnectionAsync(IDuplexPipe connection, EndPoint? remoteEndPoint, EndPoint? localEndPoint, CancellationToken cancellationToken = default)
@@ -239,6 +250,45 @@ public sealed class Socks5Server : IDisposable
 
     internal void ExitUdpAssociation() => Interlocked.Decrement(ref _udpAssociations);
 
+    /// <summary>
+    /// Whether <paramref name="destination"/> (not IPv4-mapped) reaches one of this server's listeners: a port the accept
+    /// loops listen on, or the port of <paramref name="local"/> (where a host-accepted connection came in), on an address
+    /// of this machine. A listener on 0.0.0.0 or :: takes every address of the machine, and loopback reaches one on any
+    /// of them, so every local address with that port counts, not only the listener's own.
+    /// </summary>
+    internal bool IsOwnEndPoint(IPEndPoint destination, EndPoint? local)
+    {
+        int port = destination.Port;
+        var came = local as IPEndPoint;
+        bool listened = came?.Port == port;
+        IPEndPoint[] listening = Volatile.Read(ref _listening);
+        foreach (IPEndPoint endPoint in listening)
+        {
+            listened |= endPoint.Port == port;
+        }
+
+        if (!listened)
+        {
+            return false; // the common case, decided without a look at the address
+        }
+
+        IPAddress address = destination.Address;
+        if (came is not null && came.Port == port && EndPoints.Normalize(came).Address.Equals(address))
+        {
+            return true;
+        }
+
+        foreach (IPEndPoint endPoint in listening)
+        {
+            if (endPoint.Port == port && endPoint.Address.Equals(address))
+            {
+                return true;
+            }
+        }
+
+        return MachineAddresses.Contains(address);
+    }
+
     private async Task AcceptLoopAsync(Socket listener)
     {
         while (!_stopping.IsCancellationRequested)
@@ -256,9 +306,16 @@ public sealed class Socks5Server : IDisposable
             {
                 return;
             }
-            catch (SocketException)
+            catch (SocketException ex) when (ex.SocketErrorCode is not (SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable))
             {
                 // ECONNABORTED and the like: that connection is gone, the listener is fine.
+                continue;
+            }
+            catch (Exception)
+            {
+                // Out of descriptors or buffers (EMFILE, ENOBUFS), or anything unforeseen: accepting again at once could
+                // fail the same way in a busy loop. Nothing escapes the loop; the connections that are ending get a moment.
+                await Task.Delay(50).ConfigureAwait(false);
                 continue;
             }
 

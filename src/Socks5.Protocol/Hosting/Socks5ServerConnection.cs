@@ -238,15 +238,15 @@ internal sealed class Socks5ServerConnection
 
     private async Task<Task<RelayResult>?> BindAsync(RequestInfo request, CancellationToken cancellationToken)
     {
-        IPAddress local = LocalAddress;
-        var expectedPeer = new IPEndPoint(request.Address ?? (local.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any), request.Port);
-        if (!await IsAllowedAsync(request, expectedPeer, cancellationToken).ConfigureAwait(false))
+        (IPAddress[] expected, ReplyCode failure) = await ExpectedPeersAsync(request, cancellationToken).ConfigureAwait(false);
+        if (expected.Length == 0)
         {
-            await ReplyAsync(ReplyCode.ConnectionNotAllowed, null, cancellationToken).ConfigureAwait(false);
+            await ReplyAsync(failure, null, cancellationToken).ConfigureAwait(false);
             return null;
         }
 
         // Listen on the address the client reached us on: a family and an interface the client can reach.
+        IPAddress local = LocalAddress;
         using var listener = new Socket(local.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(local, 0));
         listener.Listen(1);
@@ -266,19 +266,29 @@ internal sealed class Socks5ServerConnection
             {
                 using (bindTimeout.Token.Register(static s => ((Socket)s!).Dispose(), listener))
                 {
-                    Task<Socket> accept = listener.AcceptAsync();
-                    Task first = await Task.WhenAny(accept, clientGone).ConfigureAwait(false);
-                    if (first == accept)
+                    while (peer is null)
                     {
-                        peer = await accept.ConfigureAwait(false);
-                    }
-                    else if (await clientGone.ConfigureAwait(false))
-                    {
-                        return null; // the client left: nobody to tell
-                    }
-                    else
-                    {
-                        peer = await accept.ConfigureAwait(false);
+                        Task<Socket> accept = listener.AcceptAsync();
+                        if (await Task.WhenAny(accept, clientGone).ConfigureAwait(false) != accept && await clientGone.ConfigureAwait(false))
+                        {
+                            return null; // the client left: nobody to tell
+                        }
+
+                        Socket candidate = await accept.ConfigureAwait(false);
+                        bool taken = false;
+                        try
+                        {
+                            taken = await IsExpectedPeerAsync(request, candidate, expected, bindTimeout.Token).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            if (!taken)
+                            {
+                                candidate.Dispose(); // not the peer the client is waiting for: it may still come
+                            }
+                        }
+
+                        peer = taken ? candidate : null;
                     }
                 }
             }
@@ -313,6 +323,44 @@ internal sealed class Socks5ServerConnection
         return Socks5Relay.RunAsync(_client, _peer, _options.IdleTimeout, cancellationToken);
     }
 
+    // RFC 1928: the server uses DST.ADDR in evaluating the BIND. The addresses a peer may come from (the literal, or the
+    // name resolved), each allowed by the access rule; 0.0.0.0 or :: stands for any peer. Empty with the reply owed.
+    private async Task<(IPAddress[] Expected, ReplyCode Failure)> ExpectedPeersAsync(RequestInfo request, CancellationToken cancellationToken)
+    {
+        IPAddress[] addresses = await AddressesOfAsync(request, cancellationToken).ConfigureAwait(false);
+        if (addresses.Length == 0)
+        {
+            return (addresses, ReplyCode.HostUnreachable);
+        }
+
+        var expected = new System.Collections.Generic.List<IPAddress>(addresses.Length);
+        foreach (IPAddress address in addresses)
+        {
+            var from = new IPEndPoint(Unmap(address), request.Port);
+            if (await IsAllowedByRuleAsync(request.Command, request.Host, from, cancellationToken).ConfigureAwait(false))
+            {
+                expected.Add(from.Address);
+            }
+        }
+
+        return (expected.ToArray(), ReplyCode.ConnectionNotAllowed);
+    }
+
+    // A peer that connected to BIND's listener is taken when it comes from an expected address and passes the check.
+    private async ValueTask<bool> IsExpectedPeerAsync(RequestInfo request, Socket candidate, IPAddress[] expected, CancellationToken cancellationToken)
+    {
+        IPEndPoint peer = EndPoints.Normalize((IPEndPoint)candidate.RemoteEndPoint!);
+        foreach (IPAddress address in expected)
+        {
+            if (IsUnspecified(address) || address.Equals(peer.Address))
+            {
+                return await IsAllowedDestinationAsync(request.Command, request.Host, peer, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return false;
+    }
+
     private async Task<Task<RelayResult>?> AssociateAsync(RequestInfo request, CancellationToken cancellationToken)
     {
         if (!_server.TryEnterUdpAssociation())
@@ -323,12 +371,14 @@ internal sealed class Socks5ServerConnection
 
         try
         {
-            // RFC 1928 §7: datagrams are accepted from the address the client named, or from its TCP address when it
-            // named none; a zero port is learned from the first datagram.
-            IPAddress clientAddress = request.Address is { } named && !IsUnspecified(named)
+            // RFC 1928 §7: datagrams are accepted from the address the client named, or when it named none from its TCP
+            // address (or, with LearnUdpClientAddress, from any: the unspecified address); a zero port, and an
+            // unspecified address, are learned from the first datagram.
+            IPAddress clientAddress = request.Address is { } named && !IsUnspecified(Unmap(named))
                 ? Unmap(named)
+                : _options.LearnUdpClientAddress ? IPAddress.Any
                 : (_remote as IPEndPoint)?.Address is { } peer ? Unmap(peer) : IPAddress.Loopback;
-            using var relay = new UdpRelay(_options, _user, _remote, LocalAddress, new IPEndPoint(clientAddress, request.Port));
+            using var relay = new UdpRelay(this, _options, LocalAddress, new IPEndPoint(clientAddress, request.Port));
             var advertised = new IPEndPoint(_options.AdvertisedAddress ?? relay.LocalEndPoint.Address, relay.LocalEndPoint.Port);
             if (await ReplyAsync(ReplyCode.Succeeded, advertised, cancellationToken).ConfigureAwait(false) != ServerEvent.Established)
             {
@@ -379,27 +429,10 @@ internal sealed class Socks5ServerConnection
         return e;
     }
 
-    // The addresses a CONNECT may dial: resolved, then filtered by the access rule. The failure says why none is left.
+    // The addresses a CONNECT may dial: resolved, then filtered by the destination check. The failure says why none is left.
     private async Task<(IPEndPoint[] Allowed, ReplyCode Failure)> ResolveAllowedAsync(RequestInfo request, CancellationToken cancellationToken)
     {
-        IPAddress[] addresses;
-        if (request.Address is { } literal)
-        {
-            addresses = new[] { literal };
-        }
-        else
-        {
-            try
-            {
-                addresses = await _options.ResolveAsync(request.Host, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // SocketException (no such name) and ArgumentException (a name the resolver cannot take) alike.
-                return (Array.Empty<IPEndPoint>(), ReplyCode.HostUnreachable);
-            }
-        }
-
+        IPAddress[] addresses = await AddressesOfAsync(request, cancellationToken).ConfigureAwait(false);
         if (addresses.Length == 0)
         {
             return (Array.Empty<IPEndPoint>(), ReplyCode.HostUnreachable);
@@ -408,8 +441,8 @@ internal sealed class Socks5ServerConnection
         var allowed = new System.Collections.Generic.List<IPEndPoint>(addresses.Length);
         foreach (IPAddress address in addresses)
         {
-            var candidate = new IPEndPoint(address, request.Port);
-            if (await IsAllowedAsync(request, candidate, cancellationToken).ConfigureAwait(false))
+            var candidate = new IPEndPoint(Unmap(address), request.Port);
+            if (await IsAllowedDestinationAsync(request.Command, request.Host, candidate, cancellationToken).ConfigureAwait(false))
             {
                 allowed.Add(candidate);
             }
@@ -418,9 +451,42 @@ internal sealed class Socks5ServerConnection
         return (allowed.ToArray(), allowed.Count == 0 ? ReplyCode.ConnectionNotAllowed : ReplyCode.GeneralFailure);
     }
 
-    private async ValueTask<bool> IsAllowedAsync(RequestInfo request, IPEndPoint destination, CancellationToken cancellationToken) =>
+    // DST.ADDR as addresses: the literal, or what the name resolves to (empty when it does not resolve).
+    private async ValueTask<IPAddress[]> AddressesOfAsync(RequestInfo request, CancellationToken cancellationToken)
+    {
+        if (request.Address is { } literal)
+        {
+            return new[] { literal };
+        }
+
+        try
+        {
+            return await _options.ResolveAsync(request.Host, cancellationToken).ConfigureAwait(false) ?? Array.Empty<IPAddress>();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // SocketException (no such name) and ArgumentException (a name the resolver cannot take) alike.
+            return Array.Empty<IPAddress>();
+        }
+    }
+
+    /// <summary>
+    /// The one check before the server dials an address, takes a BIND peer from it, or sends a datagram to it: never an
+    /// unspecified address (0.0.0.0 and :: reach this machine), never one of the server's own listeners unless the host
+    /// allows it (a client could have the server connect to itself over and over), then the host's access rule.
+    /// </summary>
+    /// <param name="command">The request's command, for the rule.</param>
+    /// <param name="host">DST.ADDR as the client sent it, for the rule.</param>
+    /// <param name="destination">The address, IPv4-mapped ones already as IPv4: what is checked is what is used.</param>
+    /// <param name="cancellationToken">Passed to the rule.</param>
+    internal ValueTask<bool> IsAllowedDestinationAsync(Command command, string host, IPEndPoint destination, CancellationToken cancellationToken) =>
+        IsUnspecified(destination.Address) || (!_options.AllowSelfConnect && _server.IsOwnEndPoint(destination, _local))
+            ? new ValueTask<bool>(false)
+            : IsAllowedByRuleAsync(command, host, destination, cancellationToken);
+
+    private async ValueTask<bool> IsAllowedByRuleAsync(Command command, string host, IPEndPoint destination, CancellationToken cancellationToken) =>
         _options.AccessRule is not { } rule
-        || await rule(new Socks5AccessRequest(_remote, _user, request.Command, request.Host, destination), cancellationToken).ConfigureAwait(false);
+        || await rule(new Socks5AccessRequest(_remote, _user, command, host, destination), cancellationToken).ConfigureAwait(false);
 
     private async ValueTask<Socket> DialAsync(IPEndPoint destination, CancellationToken cancellationToken)
     {
@@ -498,5 +564,5 @@ internal sealed class Socks5ServerConnection
 
     private static IPAddress Unmap(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
-    private static bool IsUnspecified(IPAddress address) => address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
+    internal static bool IsUnspecified(IPAddress address) => address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
 }

@@ -40,8 +40,10 @@ public sealed class Socks5ServerOptions
     public Func<AuthenticationMethod, ISocks5ServerAuthenticator?>? AuthenticatorFactory { get; set; }
 
     /// <summary>
-    /// The access rule: called after name resolution with the address that will be used. Return false to refuse
-    /// (reply X'02'). Default: allow.
+    /// The access rule: called after name resolution with the address that will be used (see
+    /// <see cref="Socks5AccessRequest"/>). Return false to refuse (reply X'02'; a UDP datagram is dropped, a BIND peer
+    /// closed). Default: allow. Whatever it says, the server never dials or sends to 0.0.0.0 or ::, nor to its own
+    /// listen end points unless <see cref="AllowSelfConnect"/> is set.
     /// </summary>
     public Func<Socks5AccessRequest, CancellationToken, ValueTask<bool>>? AccessRule { get; set; }
 
@@ -75,11 +77,33 @@ public sealed class Socks5ServerOptions
     /// <summary>How many UDP associations may be open at once; more are answered X'01'. Default 256.</summary>
     public int MaxUdpAssociations { get; set; } = 256;
 
-    /// <summary>Whether BIND is served (otherwise answered X'07'). Default true.</summary>
+    /// <summary>
+    /// Whether BIND is served (otherwise answered X'07'). Default true. When DST.ADDR is not 0.0.0.0 or ::, only a peer
+    /// from that address (or from an address of that name) is taken; others are closed and BIND waits on.
+    /// </summary>
     public bool EnableBind { get; set; } = true;
 
     /// <summary>Whether UDP ASSOCIATE is served (otherwise answered X'07'). Default true.</summary>
     public bool EnableUdpAssociate { get; set; } = true;
+
+    /// <summary>
+    /// Whether a CONNECT, a BIND peer or a UDP datagram may use one of this server's own listen end points: a port it
+    /// listens on (or the one a connection handed to <see cref="Socks5Server.HandleConnectionAsync"/> came in on) at any
+    /// address of this machine (its listen address, loopback, any interface address, IPv4-mapped or not). Default false:
+    /// refused with X'02' (a datagram dropped) before the access rule runs, because a client that has the server connect
+    /// to itself, again and again through the tunnel, makes it hold two sockets per level and reach
+    /// <see cref="MaxConnections"/> alone. Set it only to chain the server through itself on purpose.
+    /// </summary>
+    public bool AllowSelfConnect { get; set; }
+
+    /// <summary>
+    /// Whose datagrams a UDP association takes when its request named no address (DST.ADDR 0.0.0.0 or ::). Default false:
+    /// only datagrams from the client's TCP address, the first one of which fixes the port when DST.PORT is 0. True: the
+    /// first datagram from any address fixes the address (and the port, when DST.PORT is 0), for clients whose datagrams
+    /// leave from another address than their TCP connection (behind some NATs). RFC 1928 allows either; with true,
+    /// whoever sends first owns the association. A request that names an address is held to it either way.
+    /// </summary>
+    public bool LearnUdpClientAddress { get; set; }
 
     /// <summary>
     /// The address put in BIND and UDP ASSOCIATE replies instead of the local one, for a server behind NAT or a balancer.

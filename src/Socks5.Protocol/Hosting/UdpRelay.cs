@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading;
@@ -13,30 +14,33 @@ namespace Socks5.Protocol.Hosting;
 /// The UDP relay of one association (RFC 1928 §7). Datagrams from the client carry a SOCKS UDP header; the relay strips it
 /// and sends the payload on. Datagrams back from a destination the client has sent to get a header naming their source and
 /// go to the client. Anything else is dropped: datagrams from other sources, fragments (FRAG other than 0), malformed
-/// headers, and destinations the access rule refuses.
+/// headers, and destinations the server's check refuses (see <see cref="Socks5ServerConnection.IsAllowedDestinationAsync"/>).
+/// Only datagrams from the client, and replies delivered to it, keep the association from going idle.
 /// </summary>
 internal sealed class UdpRelay : IDisposable
 {
     private const int MaxDatagram = 65535;
     private const int MaxDestinations = 1024;
 
+    private readonly Socks5ServerConnection _connection;
     private readonly Socks5ServerOptions _options;
-    private readonly string? _user;
-    private readonly EndPoint? _controlClient;
     private readonly Socket _clientSocket;
     private readonly HashSet<IPEndPoint> _destinations = new();
     private readonly object _gate = new();
     private Socket? _otherFamilySocket;
-    private IPEndPoint _client;
-    private long _lastActivity = Environment.TickCount;
+    private IPEndPoint _client; // an unspecified address or a zero port: not known yet, learned from the first datagram
+    private long _lastActivity = Stopwatch.GetTimestamp(); // monotonic and 64-bit: no wrap after 24.9 days of uptime
     private long _fromClient;
     private long _toClient;
 
-    public UdpRelay(Socks5ServerOptions options, string? user, EndPoint? controlClient, IPAddress localAddress, IPEndPoint client)
+    /// <param name="connection">The association's TCP connection: it checks each destination.</param>
+    /// <param name="options">The server's options.</param>
+    /// <param name="localAddress">The address to receive the client's datagrams on.</param>
+    /// <param name="client">Where the client's datagrams must come from; an unspecified address or port 0 is learned.</param>
+    public UdpRelay(Socks5ServerConnection connection, Socks5ServerOptions options, IPAddress localAddress, IPEndPoint client)
     {
+        _connection = connection;
         _options = options;
-        _user = user;
-        _controlClient = controlClient;
         _client = client;
         _clientSocket = new Socket(localAddress.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         _clientSocket.Bind(new IPEndPoint(localAddress, 0));
@@ -91,9 +95,9 @@ internal sealed class UdpRelay : IDisposable
                 }
 
                 var source = Unmap((IPEndPoint)received.RemoteEndPoint);
-                Interlocked.Exchange(ref _lastActivity, Environment.TickCount);
                 if (IsClient(source))
                 {
+                    Touch();
                     try
                     {
                         await FromClientAsync(buffer.AsMemory(headroom, received.ReceivedBytes), cancellationToken).ConfigureAwait(false);
@@ -103,9 +107,9 @@ internal sealed class UdpRelay : IDisposable
                         // A hook (resolver, access rule) failed for this datagram: it is dropped, the association goes on.
                     }
                 }
-                else if (IsKnownDestination(source))
+                else if (IsKnownDestination(source) && await ToClientAsync(buffer, headroom, received.ReceivedBytes, source).ConfigureAwait(false))
                 {
-                    await ToClientAsync(buffer, headroom, received.ReceivedBytes, source).ConfigureAwait(false);
+                    Touch();
                 }
             }
         }
@@ -126,21 +130,23 @@ internal sealed class UdpRelay : IDisposable
     {
         lock (_gate)
         {
-            if (!source.Address.Equals(_client.Address))
+            bool anyAddress = Socks5ServerConnection.IsUnspecified(_client.Address);
+            if ((!anyAddress && !source.Address.Equals(_client.Address)) || (_client.Port != 0 && _client.Port != source.Port))
             {
                 return false;
             }
 
-            if (_client.Port == 0)
+            if (anyAddress || _client.Port == 0)
             {
-                // The request gave no port: the first datagram from the client's address tells it.
+                // The request left the address or the port open: the first datagram that fits tells it.
                 _client = source;
-                return true;
             }
 
-            return _client.Port == source.Port;
+            return true;
         }
     }
+
+    private void Touch() => Interlocked.Exchange(ref _lastActivity, Stopwatch.GetTimestamp());
 
     private bool IsKnownDestination(IPEndPoint source)
     {
@@ -167,8 +173,7 @@ internal sealed class UdpRelay : IDisposable
             }
         }
 
-        if (_options.AccessRule is { } rule
-            && !await rule(new Socks5AccessRequest(_controlClient, _user, Command.UdpAssociate, host, destination), cancellationToken).ConfigureAwait(false))
+        if (!await _connection.IsAllowedDestinationAsync(Command.UdpAssociate, host, destination, cancellationToken).ConfigureAwait(false))
         {
             return;
         }
@@ -183,11 +188,14 @@ internal sealed class UdpRelay : IDisposable
 
         Socket socket = SocketFor(destination.AddressFamily, cancellationToken);
         ReadOnlyMemory<byte> payload = datagram.Slice(payloadOffset);
-        await SendAsync(socket, payload, destination).ConfigureAwait(false);
-        Interlocked.Add(ref _fromClient, payload.Length);
+        if (await SendAsync(socket, payload, destination).ConfigureAwait(false))
+        {
+            Interlocked.Add(ref _fromClient, payload.Length);
+        }
     }
 
-    private async Task ToClientAsync(byte[] buffer, int payloadStart, int payloadLength, IPEndPoint source)
+    // True when the datagram went out to the client.
+    private async Task<bool> ToClientAsync(byte[] buffer, int payloadStart, int payloadLength, IPEndPoint source)
     {
         IPEndPoint client;
         lock (_gate)
@@ -195,14 +203,19 @@ internal sealed class UdpRelay : IDisposable
             client = _client;
         }
 
-        if (client.Port == 0)
+        if (client.Port == 0 || Socks5ServerConnection.IsUnspecified(client.Address))
         {
-            return; // the client has not sent anything yet: there is nowhere to deliver
+            return false; // the client has not sent anything yet: there is nowhere to deliver
         }
 
         int headerLength = WriteHeader(buffer, payloadStart, source);
-        await SendAsync(_clientSocket, buffer.AsMemory(payloadStart - headerLength, headerLength + payloadLength), client).ConfigureAwait(false);
+        if (!await SendAsync(_clientSocket, buffer.AsMemory(payloadStart - headerLength, headerLength + payloadLength), client).ConfigureAwait(false))
+        {
+            return false;
+        }
+
         Interlocked.Add(ref _toClient, payloadLength);
+        return true;
     }
 
     // Writes the header for a datagram from 'source' just before the payload; returns its length.
@@ -265,7 +278,9 @@ internal sealed class UdpRelay : IDisposable
         }
     }
 
-    private static async Task SendAsync(Socket socket, ReadOnlyMemory<byte> datagram, IPEndPoint destination)
+    // False when the send failed (too big for the path, no route, ...): UDP gives no delivery promise, and a datagram
+    // that could not be sent is a datagram lost, neither counted nor activity.
+    private static async Task<bool> SendAsync(Socket socket, ReadOnlyMemory<byte> datagram, IPEndPoint destination)
     {
         try
         {
@@ -275,10 +290,11 @@ internal sealed class UdpRelay : IDisposable
             System.Runtime.InteropServices.MemoryMarshal.TryGetArray(datagram, out ArraySegment<byte> segment);
             await socket.SendToAsync(segment, SocketFlags.None, destination).ConfigureAwait(false);
 #endif
+            return true;
         }
         catch (SocketException)
         {
-            // UDP gives no delivery promise; a send that fails is a datagram lost.
+            return false;
         }
     }
 
@@ -290,16 +306,21 @@ internal sealed class UdpRelay : IDisposable
             return;
         }
 
-        long limit = (long)_options.UdpIdleTimeout.TotalMilliseconds;
+        // In Stopwatch ticks; a timeout too long to count in them (over a century) never ends the association.
+        double limitTicks = _options.UdpIdleTimeout.TotalSeconds * Stopwatch.Frequency;
+        long limit = limitTicks < long.MaxValue / 2 ? (long)limitTicks : long.MaxValue / 2;
         while (true)
         {
-            long idle = Environment.TickCount - Interlocked.Read(ref _lastActivity);
-            if (idle >= limit)
+            long left = limit - (Stopwatch.GetTimestamp() - Interlocked.Read(ref _lastActivity));
+            if (left <= 0)
             {
                 return;
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(limit - idle + 10, 1000)), cancellationToken).ConfigureAwait(false);
+            // Activity only ever moves the deadline later, so sleeping until the current one misses nothing. Task.Delay
+            // takes at most about 24.8 days at a time.
+            double leftMs = Math.Min(left * 1000.0 / Stopwatch.Frequency, int.MaxValue - 1);
+            await Task.Delay(TimeSpan.FromMilliseconds(leftMs + 1), cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -509,13 +509,13 @@ public class ServerTests
         server.Dispose();
     }
 
-    private static byte[] UdpDatagram(byte fragment, IPEndPoint target, byte[] payload)
+    internal static byte[] UdpDatagram(byte fragment, IPEndPoint target, byte[] payload)
     {
         byte[] header = RawSocks5Client.Encode(target, (e, span) => Socks5UdpHeader.TryWrite(fragment, e, span, out int n) ? n : 0);
         return [.. header, .. payload];
     }
 
-    private static async Task<byte[]?> ReceiveOrNullAsync(Socket udp, TimeSpan wait)
+    internal static async Task<byte[]?> ReceiveOrNullAsync(Socket udp, TimeSpan wait)
     {
         using var cts = new CancellationTokenSource(wait);
         var buffer = new byte[2048];

@@ -88,7 +88,10 @@ internal sealed class Socks5ServerConnection
 
                 if (relay is not null)
                 {
-                    Record(await relay.ConfigureAwait(false));
+                    RelayResult result = await relay.ConfigureAwait(false);
+                    _fromClient = result.BytesFromFirst;
+                    _toClient = result.BytesFromSecond;
+                    error = result.Error; // a reset, or the relay's own failure (memory running out): the report says why
                 }
             }
         }
@@ -198,7 +201,7 @@ internal sealed class Socks5ServerConnection
             return null;
         }
 
-        return Socks5Relay.RunAsync(_client, _peer, _options.IdleTimeout, cancellationToken);
+        return Socks5Relay.RunAsync(_client, _peer, _options.IdleTimeout, _options.RelayBufferPool, cancellationToken);
     }
 
     // Resolves, applies the access rule and connects to the first address that answers, within the connect timeout. A
@@ -320,7 +323,7 @@ internal sealed class Socks5ServerConnection
             return null;
         }
 
-        return Socks5Relay.RunAsync(_client, _peer, _options.IdleTimeout, cancellationToken);
+        return Socks5Relay.RunAsync(_client, _peer, _options.IdleTimeout, _options.RelayBufferPool, cancellationToken);
     }
 
     // RFC 1928: the server uses DST.ADDR in evaluating the BIND. The addresses a peer may come from (the literal, or the
@@ -401,12 +404,6 @@ internal sealed class Socks5ServerConnection
         {
             _server.ExitUdpAssociation();
         }
-    }
-
-    private void Record(RelayResult result)
-    {
-        _fromClient = result.BytesFromFirst;
-        _toClient = result.BytesFromSecond;
     }
 
     private async ValueTask<ServerEvent> ReplyAsync(ReplyCode code, EndPoint? bound, CancellationToken cancellationToken)

@@ -117,6 +117,9 @@ public sealed class Socks5ServerOptions
     /// </summary>
     public Action<Socks5ConnectionReport>? ConnectionClosed { get; set; }
 
+    /// <summary>Where the socket relay rents each tunnel direction's buffer while data flows (a seam: tests make rents fail).</summary>
+    internal System.Buffers.ArrayPool<byte> RelayBufferPool { get; set; } = System.Buffers.ArrayPool<byte>.Shared;
+
     /// <summary>Resolves a name with <see cref="Resolver"/>, or the system resolver.</summary>
     internal async ValueTask<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
     {

@@ -13,7 +13,7 @@ namespace Socks5.Protocol.Tests.Pipelines;
 /// </summary>
 public class RelayFailureTests
 {
-    private const int BytesPerDirection = 1024 * 1024;
+    internal const int BytesPerDirection = 1024 * 1024;
 
     // Long enough for a loaded 2-core machine; a relay that hangs fails here instead of hanging the run.
     private static CancellationToken Failsafe() => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
@@ -170,7 +170,7 @@ public class RelayFailureTests
     }
 
     // Eight-byte blocks: the tunnel and direction, then the block number, so a byte from any other stream differs.
-    private static byte[] Tagged(int id, int direction)
+    internal static byte[] Tagged(int id, int direction)
     {
         byte[] data = new byte[BytesPerDirection];
         for (int offset = 0; offset < data.Length; offset += 8)
@@ -183,68 +183,6 @@ public class RelayFailureTests
     }
 
     private sealed record TunnelOutcome(RelayResult Result, int ToTarget, int ToClient, string? Foreign);
-
-    /// <summary>
-    /// A pool that reuses its arrays (as ArrayPool.Shared does), fails every n-th rent larger than the relay's first
-    /// buffer with <see cref="OutOfMemoryException"/>, and records any array returned that is not out.
-    /// </summary>
-    private sealed class FailingPool : ArrayPool<byte>
-    {
-        private readonly ArrayPool<byte> _inner = ArrayPool<byte>.Create(4 * 1024 * 1024, 64);
-        private readonly HashSet<byte[]> _out = new(ReferenceEqualityComparer.Instance);
-        private readonly int _failEvery;
-        private int _largeRents;
-
-        public FailingPool(int failEvery) => _failEvery = failEvery;
-
-        public List<string> Violations { get; } = new();
-
-        public int Failures { get; private set; }
-
-        public int Outstanding
-        {
-            get
-            {
-                lock (_out)
-                {
-                    return _out.Count;
-                }
-            }
-        }
-
-        public override byte[] Rent(int minimumLength)
-        {
-            lock (_out)
-            {
-                if (minimumLength > 16 * 1024 && ++_largeRents % _failEvery == 0)
-                {
-                    Failures++;
-                    throw new OutOfMemoryException("injected: the pool could not rent " + minimumLength + " bytes");
-                }
-
-                byte[] array = _inner.Rent(minimumLength);
-                if (!_out.Add(array))
-                {
-                    Violations.Add("an array was handed out while another renter still held it");
-                }
-
-                return array;
-            }
-        }
-
-        public override void Return(byte[] array, bool clearArray = false)
-        {
-            lock (_out)
-            {
-                if (!_out.Remove(array))
-                {
-                    Violations.Add("an array was returned that was not out (returned twice)");
-                }
-
-                _inner.Return(array, clearArray);
-            }
-        }
-    }
 
     /// <summary>A duplex pipe whose input never ends and whose output throws what no transport documents.</summary>
     private sealed class BrokenWriterPipe : IDuplexPipe

@@ -293,17 +293,24 @@ public sealed class Socks5Client
         }
     }
 
-    private static async Task<IPAddress> ResolveAsync(string host, CancellationToken cancellationToken)
+    private async Task<IPAddress> ResolveAsync(string host, CancellationToken cancellationToken)
     {
         IPAddress[] addresses;
         try
         {
+            if (Options.Resolver is { } resolve)
+            {
+                addresses = await resolve(host, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
 #if NET
-            addresses = await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+                addresses = await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
 #else
-            addresses = await Dns.GetHostAddressesAsync(host).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
+                addresses = await Dns.GetHostAddressesAsync(host).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
 #endif
+            }
         }
         catch (SocketException ex)
         {

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using FsCheck.Xunit;
 using Socks5.Protocol.Engine;
 using Socks5.Protocol.Hosting;
 using Socks5.Protocol.Pipelines;
@@ -235,6 +236,75 @@ public class ClientHostileProxyTests
         Assert.Equal(ReplyCode.ConnectionNotAllowed, ex.ReplyCode);
         Assert.Equal($@"The proxy {proxy.EndPoint} refused CONNECT to a\u001Bb\\:80: connection not allowed by ruleset (REP 0x02).", ex.Message);
     });
+
+    [Property(MaxTest = 500)]
+    public void Any_reply_ends_in_success_or_a_socks5_exception_with_a_printable_message(
+        byte command, byte rep, byte addressType, byte[] address, ushort port, byte cut)
+    {
+        // Replies close to valid ones (VER 5, RSV 0), with any REP, ATYP (a name half the time) and address, cut short
+        // one time in four. The resolver fails half the names and answers the others with ::1 or 127.0.0.1; nothing is
+        // sent, since a BND may name any address.
+        byte atyp = (addressType % 6) switch { 0 => 1, 1 or 2 or 3 => 3, 4 => 4, _ => addressType };
+        byte[] bytes = address ?? [];
+        byte[] bnd = atyp switch
+        {
+            1 => bytes.Concat(new byte[4]).Take(4).ToArray(),
+            4 => bytes.Concat(new byte[16]).Take(16).ToArray(),
+            3 => [(byte)Math.Min(bytes.Length, 255), .. bytes.Take(255)],
+            _ => bytes,
+        };
+        byte[] reply = [0x05, (byte)(rep % 3 == 0 ? rep : 0), 0x00, atyp, .. bnd, (byte)(port >> 8), (byte)port];
+        if (cut % 4 == 0)
+        {
+            reply = reply[..(cut % reply.Length)];
+        }
+
+        Command which = (Command)(command % 3 + 1);
+        Bounded.Run(async () =>
+        {
+            using var proxy = new FakeProxy();
+            Socks5Client client = proxy.Client(o => o.Resolver = (name, _) => name.Length % 2 == 0
+                ? throw new SocketException((int)SocketError.HostNotFound)
+                : ValueTask.FromResult(new[] { name.Length % 4 == 1 ? IPAddress.IPv6Loopback : IPAddress.Loopback }));
+            Task<IDisposable> running = RunAsync(client, which);
+            using FakeConnection server = await proxy.AcceptAsync();
+            await server.ExpectAsync("05 01 00");
+            await server.SendAsync("05 00");
+            await server.ReadExactlyAsync(10);
+            await server.SendAsync(reply);
+            if (which == Command.Bind)
+            {
+                await server.SendAsync(reply); // the second reply, for a BIND that gets that far
+            }
+
+            server.ShutdownSend();
+            try
+            {
+                (await running).Dispose();
+            }
+            catch (Socks5Exception ex)
+            {
+                AssertPrintable(ex.Message);
+            }
+        }).GetAwaiter().GetResult();
+    }
+
+    private static async Task<IDisposable> RunAsync(Socks5Client client, Command command)
+    {
+        switch (command)
+        {
+            case Command.Connect:
+                return await client.ConnectAsync(Loop.At(9));
+            case Command.Bind:
+                using (Socks5PendingBind bind = await client.BindAsync(Loop.At(9)))
+                {
+                    return await bind.AcceptAsync();
+                }
+
+            default:
+                return await client.AssociateUdpAsync();
+        }
+    }
 
     // Nothing a terminal or a log would act on: no control, format or separator character, no lone surrogate.
     private static void AssertPrintable(string message) =>

@@ -325,8 +325,8 @@ public sealed class Socks5Client
 
     /// <summary>
     /// The relay's address from BND of the UDP ASSOCIATE reply, checked before anything is sent there: a name the proxy
-    /// sends must be a host name and resolve, and the address must have a port and (when <paramref name="udp"/> is
-    /// bound already) the family of the address the proxy was told.
+    /// sends must be a host name and resolve (within the handshake timeout), and the address must have a port and (when
+    /// <paramref name="udp"/> is bound already) the family of the address the proxy was told.
     /// </summary>
     private async Task<IPEndPoint> FindRelayAsync(EndPoint bound, EndPoint proxy, Socket? udp, CancellationToken cancellationToken)
     {
@@ -351,13 +351,27 @@ public sealed class Socks5Client
         if (relay is DnsEndPoint name)
         {
             IPAddress[] addresses;
-            try
+            // The proxy chose the name, so the lookup is part of its handshake and shares its bound.
+            using (var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
-                addresses = await ResolveAsync(name.Host, cancellationToken).ConfigureAwait(false);
-            }
-            catch (SocketException ex)
-            {
-                throw Socks5ClientErrors.UnusableRelay(proxy, bound, $"{EndPoints.Escape(name.Host)} could not be resolved ({ex.Message})", ex);
+                if (Options.HandshakeTimeout != Timeout.InfiniteTimeSpan)
+                {
+                    limit.CancelAfter(Options.HandshakeTimeout);
+                }
+
+                try
+                {
+                    addresses = await ResolveAsync(name.Host, limit.Token).ConfigureAwait(false);
+                }
+                catch (SocketException ex)
+                {
+                    throw Socks5ClientErrors.UnusableRelay(proxy, bound, $"{EndPoints.Escape(name.Host)} could not be resolved ({ex.Message})", ex);
+                }
+                catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    throw new TimeoutException(
+                        $"The proxy {EndPoints.Format(proxy)} named {EndPoints.Format(bound)} as its UDP relay, and resolving {EndPoints.Escape(name.Host)} took longer than {Options.HandshakeTimeout.TotalSeconds:0.###} s.");
+                }
             }
 
             IPAddress? address = null;

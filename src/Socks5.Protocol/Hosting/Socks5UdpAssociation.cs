@@ -77,7 +77,7 @@ public sealed class Socks5UdpAssociation : IDisposable
         }
         catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
         {
-            throw Failed(ex, "send to");
+            throw SocketFailed(ex, "send to");
         }
         finally
         {
@@ -119,7 +119,7 @@ public sealed class Socks5UdpAssociation : IDisposable
             }
             catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
             {
-                throw Failed(ex, "receive from");
+                throw SocketFailed(ex, "receive from");
             }
 
             if (received.RemoteEndPoint is IPEndPoint source && EndPoints.Normalize(source).Equals(RelayEndPoint)
@@ -209,14 +209,18 @@ public sealed class Socks5UdpAssociation : IDisposable
 
         if (_ended)
         {
-            throw Failed(null, null);
+            throw Ended(null);
         }
     }
 
-    // A socket error once the association is over is that end; before, it is the relay that could not be reached.
-    private Exception Failed(Exception? inner, string? doing) =>
-        _disposed != 0 ? new ObjectDisposedException(nameof(Socks5UdpAssociation))
-        : _ended || doing is null || inner is ObjectDisposedException
-            ? new Socks5Exception("The UDP association has ended: the proxy closed its control connection.", HandshakeFailure.None, null, null, null, inner)
-            : new Socks5Exception($"Could not {doing} the UDP relay {EndPoints.Format(RelayEndPoint)}: {inner!.Message}", HandshakeFailure.None, null, null, null, inner);
+    private Exception Ended(Exception? inner) =>
+        _disposed != 0
+            ? new ObjectDisposedException(nameof(Socks5UdpAssociation))
+            : new Socks5Exception("The UDP association has ended: the proxy closed its control connection.", HandshakeFailure.None, null, null, null, inner);
+
+    // Before the association ends, a socket error means the relay's address cannot be reached (no route, an ICMP error).
+    private Exception SocketFailed(Exception ex, string doing) =>
+        _disposed != 0 || _ended || ex is ObjectDisposedException
+            ? Ended(ex)
+            : new Socks5Exception($"Could not {doing} the UDP relay {EndPoints.Format(RelayEndPoint)}: {ex.Message}", HandshakeFailure.None, null, null, null, ex);
 }

@@ -90,6 +90,46 @@ public class ClientHostileProxyTests
     });
 
     [Fact]
+    public Task A_relay_name_that_never_resolves_hits_the_handshake_timeout() => Bounded.Run(async () =>
+    {
+        using var proxy = new FakeProxy();
+        Task<Socks5UdpAssociation> associating = proxy.Client(o =>
+        {
+            o.HandshakeTimeout = TimeSpan.FromMilliseconds(200);
+            o.Resolver = async (_, token) =>
+            {
+                await Task.Delay(Timeout.Infinite, token);
+                return [];
+            };
+        }).AssociateUdpAsync();
+        using FakeConnection server = await AnswerAssociateAsync(proxy, NameReply("slow.test"u8.ToArray(), 5353));
+
+        var ex = await Assert.ThrowsAsync<TimeoutException>(() => associating);
+        Assert.Contains("named slow.test:5353 as its UDP relay, and resolving slow.test took longer than 0.2 s", ex.Message);
+        await server.AssertClientClosedAsync();
+    });
+
+    [Fact]
+    public Task Cancelling_while_a_relay_name_resolves_is_a_cancellation() => Bounded.Run(async () =>
+    {
+        using var proxy = new FakeProxy();
+        using var cancel = new CancellationTokenSource();
+        var asked = new TaskCompletionSource();
+        Task<Socks5UdpAssociation> associating = proxy.Client(o => o.Resolver = async (_, token) =>
+        {
+            asked.SetResult();
+            await Task.Delay(Timeout.Infinite, token);
+            return [];
+        }).AssociateUdpAsync(cancel.Token);
+        using FakeConnection server = await AnswerAssociateAsync(proxy, NameReply("slow.test"u8.ToArray(), 5353));
+        await asked.Task;
+        cancel.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => associating);
+        await server.AssertClientClosedAsync();
+    });
+
+    [Fact]
     public Task A_relay_of_the_other_address_family_is_refused() => Bounded.Run(async () =>
     {
         // The association's socket is IPv4 (the proxy was reached over 127.0.0.1): it cannot send to ::1.

@@ -32,7 +32,7 @@ public class ClientHostileProxyTests
         { "\u001b[2Jrelay", @"\u001B[2Jrelay" },
         { "a..b", "a..b" },
         { new string('x', 64) + ".test", new string('x', 64) + ".test" },
-        { "\ufffd.test", "\ufffd.test" }, // what invalid UTF-8 decodes to
+        { "\ufffd.test", "\ufffd.test" }, // U+FFFD, what invalid UTF-8 in a name decodes to: printable, but no host name
     };
 
     [Theory]

@@ -4,6 +4,7 @@
 //
 // Exit codes: 0 success, 1 the proxy or the network failed (one line on stderr), 2 bad usage.
 using System;
+using System.Globalization;
 using System.IO;
 using System.IO.Pipelines;
 using System.Net;
@@ -170,5 +171,30 @@ internal static class Program
     private static EndPoint EndPointOf(string host, int port) =>
         IPAddress.TryParse(host.Trim('[', ']'), out IPAddress? ip) ? new IPEndPoint(ip, port) : new DnsEndPoint(host, port);
 
-    private static string Format(EndPoint endPoint) => endPoint is DnsEndPoint dns ? $"{dns.Host}:{dns.Port}" : endPoint.ToString()!;
+    private static string Format(EndPoint endPoint) => endPoint is DnsEndPoint dns ? $"{Printable(dns.Host)}:{dns.Port}" : endPoint.ToString()!;
+
+    // A name the proxy sent may hold any byte: what a terminal would act on (controls such as ESC, bidi overrides and
+    // other format characters, line separators) is printed as \uXXXX, and a lone surrogate comes out as U+FFFD.
+    private static string Printable(string text)
+    {
+        var printable = new StringBuilder(text.Length);
+        Span<char> units = stackalloc char[2];
+        foreach (Rune rune in text.EnumerateRunes())
+        {
+            Span<char> encoded = units[..rune.EncodeToUtf16(units)];
+            if (Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator)
+            {
+                foreach (char unit in encoded)
+                {
+                    printable.Append(CultureInfo.InvariantCulture, $"\\u{(int)unit:X4}");
+                }
+            }
+            else
+            {
+                printable.Append(encoded);
+            }
+        }
+
+        return printable.ToString();
+    }
 }

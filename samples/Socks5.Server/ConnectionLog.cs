@@ -1,7 +1,7 @@
 using System;
+using System.Buffers;
 using System.Globalization;
 using System.IO;
-using System.Linq;
 using System.Text;
 using Socks5.Protocol.Engine;
 using Socks5.Protocol.Hosting;
@@ -58,32 +58,49 @@ public sealed class ConnectionLog
     }
 
     /// <summary>
-    /// <paramref name="text"/> with control characters as <c>\xNN</c>. The user name and the destination are whatever
-    /// the client sent (a domain name may hold any byte): a newline in one must not start a forged log line.
+    /// <paramref name="text"/> with every character a terminal or a log viewer would act on or hide escaped: controls
+    /// (C0 and C1), format characters (bidi overrides such as U+202E, zero-width marks), line and paragraph separators
+    /// (U+2028, U+2029), non-characters and unpaired surrogates become <c>\xNN</c> or <c>\uNNNN</c>, and a backslash
+    /// becomes two so that no escape can be forged. The user name and the destination are whatever the client sent (a
+    /// domain name may hold any byte): one must not start a forged log line or reorder the text around it.
     /// </summary>
     public static string Printable(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        if (!text.Any(char.IsControl))
+        var escaped = new StringBuilder(text.Length);
+        ReadOnlySpan<char> rest = text;
+        while (!rest.IsEmpty)
         {
-            return text;
-        }
-
-        var escaped = new StringBuilder(text.Length + 16);
-        foreach (char c in text)
-        {
-            if (char.IsControl(c))
+            // Anything but Done is an unpaired surrogate (length 1).
+            bool whole = Rune.DecodeFromUtf16(rest, out Rune rune, out int length) == OperationStatus.Done;
+            if (whole && !Hidden(rune))
             {
-                escaped.Append(CultureInfo.InvariantCulture, $"\\x{(int)c:X2}");
+                escaped.Append(rest[..length]);
             }
             else
             {
-                escaped.Append(c);
+                foreach (char c in rest[..length])
+                {
+                    escaped.Append(c switch
+                    {
+                        '\\' => @"\\",
+                        < '\u0100' => @"\x" + ((int)c).ToString("X2", CultureInfo.InvariantCulture),
+                        _ => @"\u" + ((int)c).ToString("X4", CultureInfo.InvariantCulture),
+                    });
+                }
             }
+
+            rest = rest[length..];
         }
 
         return escaped.ToString();
     }
+
+    private static bool Hidden(Rune rune) =>
+        rune.Value == '\\'
+        || rune.Value is >= 0xFDD0 and <= 0xFDEF || (rune.Value & 0xFFFE) == 0xFFFE // non-characters
+        || Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format
+            or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
 
     /// <summary>The <see cref="Socks5ServerOptions.ConnectionClosed"/> hook.</summary>
     public void Write(Socks5ConnectionReport report) => WriteLine(Format(report, DateTime.UtcNow));

@@ -150,18 +150,18 @@ public sealed class Socks5Client
         Socket? udp = null;
         try
         {
-            IPEndPoint? local = (proxy.Pipe as SocketPipe)?.LocalEndPoint is IPEndPoint tcpLocal ? EndPoints.Normalize(tcpLocal) : null;
-            udp = new Socket(local?.AddressFamily ?? AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-            udp.Bind(local is null ? EndPoints.Any(udp.AddressFamily) : new IPEndPoint(local.Address, 0));
-            EndPoint told = local is null ? new IPEndPoint(IPAddress.Any, 0) : udp.LocalEndPoint!;
-            Socks5ClientHandshake handshake = await HandshakeAsync(proxy.Pipe, proxy.EndPoint, Command.UdpAssociate, told, cancellationToken).ConfigureAwait(false);
-            EndPoint relay = EndPoints.ReplaceUnspecified(handshake.Engine.BoundAddress.ToEndPoint(), proxy.EndPoint);
-            if (relay is DnsEndPoint name)
+            // Directly connected: bind where the TCP connection leaves from and say so. Through a chain the request says
+            // 0.0.0.0:0, and the socket waits for the relay's address to take its family.
+            if ((proxy.Pipe as SocketPipe)?.LocalEndPoint is IPEndPoint tcpLocal)
             {
-                relay = new IPEndPoint(await ResolveAsync(name.Host, cancellationToken).ConfigureAwait(false), name.Port);
+                udp = BindUdp(EndPoints.Normalize(tcpLocal).Address);
             }
 
-            return new Socks5UdpAssociation(proxy.Pipe, proxy.Owner, udp, EndPoints.Normalize((IPEndPoint)relay));
+            EndPoint told = udp?.LocalEndPoint ?? new IPEndPoint(IPAddress.Any, 0);
+            Socks5ClientHandshake handshake = await HandshakeAsync(proxy.Pipe, proxy.EndPoint, Command.UdpAssociate, told, cancellationToken).ConfigureAwait(false);
+            IPEndPoint relay = await FindRelayAsync(handshake.Engine.BoundAddress.ToEndPoint(), proxy.EndPoint, udp, cancellationToken).ConfigureAwait(false);
+            udp ??= BindUdp(EndPoints.Any(relay.AddressFamily).Address);
+            return new Socks5UdpAssociation(proxy.Pipe, proxy.Owner, udp, relay);
         }
         catch
         {
@@ -232,7 +232,22 @@ public sealed class Socks5Client
         EndPoint requested = destination;
         if (Options.ResolveNamesLocally && destination is DnsEndPoint name)
         {
-            requested = new IPEndPoint(await ResolveAsync(name.Host, cancellationToken).ConfigureAwait(false), name.Port);
+            IPAddress[] addresses;
+            try
+            {
+                addresses = await ResolveAsync(name.Host, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException ex)
+            {
+                throw new Socks5Exception($"Could not resolve {EndPoints.Escape(name.Host)}: {ex.Message}", HandshakeFailure.None, null, proxy, destination, ex);
+            }
+
+            if (addresses.Length == 0)
+            {
+                throw new Socks5Exception($"The name {EndPoints.Escape(name.Host)} has no address.", HandshakeFailure.None, null, proxy, destination);
+            }
+
+            requested = new IPEndPoint(addresses[0], name.Port);
         }
 
         var handshake = new Socks5ClientHandshake(transport, CreateEngine(command, requested));
@@ -293,29 +308,119 @@ public sealed class Socks5Client
         }
     }
 
-    private static async Task<IPAddress> ResolveAsync(string host, CancellationToken cancellationToken)
+    private static Socket BindUdp(IPAddress local)
     {
-        IPAddress[] addresses;
+        var udp = new Socket(local.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
+            udp.Bind(new IPEndPoint(local, 0));
+            return udp;
+        }
+        catch
+        {
+            udp.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The relay's address from BND of the UDP ASSOCIATE reply, checked before anything is sent there: a name the proxy
+    /// sends must be a host name and resolve (within the handshake timeout), and the address must have a port and (when
+    /// <paramref name="udp"/> is bound already) the family of the address the proxy was told.
+    /// </summary>
+    private async Task<IPEndPoint> FindRelayAsync(EndPoint bound, EndPoint proxy, Socket? udp, CancellationToken cancellationToken)
+    {
+        EndPoint relay = bound;
+        if (bound is DnsEndPoint named)
+        {
+            // Some proxies send an IP literal as ATYP X'03'.
+            relay = EndPoints.FromHost(named.Host, named.Port);
+            if (relay is DnsEndPoint && !EndPoints.IsHostName(named.Host))
+            {
+                throw Socks5ClientErrors.UnusableRelay(proxy, bound, "that is not a host name");
+            }
+        }
+
+        if (relay is IPEndPoint { Port: 0 } or DnsEndPoint { Port: 0 })
+        {
+            throw Socks5ClientErrors.UnusableRelay(proxy, bound, "port 0 cannot receive datagrams");
+        }
+
+        AddressFamily? family = udp?.AddressFamily;
+        relay = EndPoints.ReplaceUnspecified(relay, proxy);
+        if (relay is DnsEndPoint name)
+        {
+            IPAddress[] addresses;
+            // The proxy chose the name, so the lookup is part of its handshake and shares its bound.
+            using (var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                if (Options.HandshakeTimeout != Timeout.InfiniteTimeSpan)
+                {
+                    limit.CancelAfter(Options.HandshakeTimeout);
+                }
+
+                try
+                {
+                    addresses = await ResolveAsync(name.Host, limit.Token).ConfigureAwait(false);
+                }
+                catch (SocketException ex)
+                {
+                    throw Socks5ClientErrors.UnusableRelay(proxy, bound, $"{EndPoints.Escape(name.Host)} could not be resolved ({ex.Message})", ex);
+                }
+                catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    throw new TimeoutException(
+                        $"The proxy {EndPoints.Format(proxy)} named {EndPoints.Format(bound)} as its UDP relay, and resolving {EndPoints.Escape(name.Host)} took longer than {Options.HandshakeTimeout.TotalSeconds:0.###} s.");
+                }
+            }
+
+            IPAddress? address = null;
+            foreach (IPAddress candidate in addresses)
+            {
+                IPAddress plain = candidate.IsIPv4MappedToIPv6 ? candidate.MapToIPv4() : candidate;
+                if (family is null || plain.AddressFamily == family)
+                {
+                    address = plain;
+                    break;
+                }
+            }
+
+            relay = address is null
+                ? throw Socks5ClientErrors.UnusableRelay(proxy, bound, $"{EndPoints.Escape(name.Host)} has no {FamilyName(family)} address")
+                : new IPEndPoint(address, name.Port);
+        }
+
+        var ip = (IPEndPoint)relay;
+        if (family is not null && ip.AddressFamily != family)
+        {
+            throw Socks5ClientErrors.UnusableRelay(
+                proxy, bound, $"the association's socket is {FamilyName(family)} ({EndPoints.Format(udp!.LocalEndPoint)}, the address the proxy was told) and cannot send there");
+        }
+
+        return ip;
+    }
+
+    private static string FamilyName(AddressFamily? family) => family switch
+    {
+        null => "usable",
+        AddressFamily.InterNetworkV6 => "IPv6",
+        _ => "IPv4",
+    };
+
+    // The injected resolver, or the system's. A failure is the SocketException Dns throws.
+    private async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
+    {
+        if (Options.Resolver is { } resolve)
+        {
+            return await resolve(host, cancellationToken).ConfigureAwait(false) ?? [];
+        }
 #if NET
-            addresses = await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+        return await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
 #else
-            addresses = await Dns.GetHostAddressesAsync(host).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
+        IPAddress[] addresses = await Dns.GetHostAddressesAsync(host).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return addresses;
 #endif
-        }
-        catch (SocketException ex)
-        {
-            throw new Socks5Exception($"Could not resolve {host}: {ex.Message}", ex);
-        }
-
-        if (addresses.Length == 0)
-        {
-            throw new Socks5Exception($"The name {host} has no address.");
-        }
-
-        return addresses[0];
     }
 
     private readonly record struct ProxyConnection(IDuplexPipe Pipe, IDisposable Owner, EndPoint EndPoint);

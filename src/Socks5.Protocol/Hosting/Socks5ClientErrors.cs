@@ -66,6 +66,13 @@ internal static class Socks5ClientErrors
             destination,
             inner);
 
+    /// <summary>A successful UDP ASSOCIATE reply whose BND cannot be sent to: the reply's code and address are kept.</summary>
+    public static Socks5Exception UnusableRelay(EndPoint proxy, EndPoint bound, string why, Exception? inner = null) =>
+        new($"The proxy {EndPoints.Format(proxy)} named {EndPoints.Format(bound)} as its UDP relay, but {why}.", HandshakeFailure.None, ReplyCode.Succeeded, proxy, null, inner)
+        {
+            BoundAddress = bound,
+        };
+
     public static string Name(Command command) => command switch
     {
         Command.Connect => "CONNECT",

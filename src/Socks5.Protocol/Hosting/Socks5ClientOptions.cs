@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Net;
 using System.Threading;
+using System.Threading.Tasks;
 using Socks5.Protocol.Engine;
 
 namespace Socks5.Protocol.Hosting;
@@ -64,4 +65,10 @@ public sealed class Socks5ClientOptions
     /// through that one (which may itself have a <see cref="Via"/>). Null connects directly.
     /// </summary>
     public Socks5Client? Via { get; set; }
+
+    /// <summary>
+    /// Resolves names here: destinations with <see cref="ResolveNamesLocally"/>, and a UDP relay the proxy names. Null
+    /// (the default) uses the system resolver. Internal: tests inject one so that no name reaches DNS.
+    /// </summary>
+    internal Func<string, CancellationToken, ValueTask<IPAddress[]>>? Resolver { get; set; }
 }

@@ -8,7 +8,8 @@ namespace Socks5.Protocol.Hosting;
 /// <summary>
 /// A SOCKS5 exchange failed: the proxy refused the request (<see cref="ReplyCode"/> holds REP, kept raw even when it is not
 /// one RFC 1928 names), rejected the credentials, picked a method that was not offered, sent something malformed, closed the
-/// connection early, or could not be reached at all.
+/// connection early, named an address the client cannot use (<see cref="BoundAddress"/>), or could not be reached at all.
+/// Text the proxy sent (a domain name may hold any byte) is escaped in <see cref="Exception.Message"/>.
 /// </summary>
 public sealed class Socks5Exception : Exception
 {
@@ -50,8 +51,9 @@ public sealed class Socks5Exception : Exception
     }
 
     /// <summary>
-    /// Why the handshake stopped. <see cref="HandshakeFailure.None"/> when it never began: the proxy could not be reached
-    /// (<see cref="Exception.InnerException"/> says why), or an established association ended.
+    /// Why the handshake stopped. <see cref="HandshakeFailure.None"/> when it never began (the proxy could not be reached;
+    /// <see cref="Exception.InnerException"/> says why), or when it succeeded and what came after failed: the reply named
+    /// an address the client cannot use (<see cref="BoundAddress"/>), or an established association ended.
     /// </summary>
     public HandshakeFailure Failure { get; }
 
@@ -63,6 +65,12 @@ public sealed class Socks5Exception : Exception
 
     /// <summary>DST.ADDR and DST.PORT of the request, as the caller gave them.</summary>
     public EndPoint? Destination { get; }
+
+    /// <summary>
+    /// BND.ADDR and BND.PORT, as the proxy sent them, of a successful reply that named an address the client cannot use:
+    /// a UDP relay at port 0, of the other address family, or a name that is not a host name or does not resolve.
+    /// </summary>
+    public EndPoint? BoundAddress { get; init; }
 
     /// <summary>With <see cref="HandshakeFailure.AuthenticationFailed"/> for RFC 1929: the STATUS byte the proxy sent (servers use 1, 2 or X'FF').</summary>
     public byte? AuthenticationStatus { get; init; }

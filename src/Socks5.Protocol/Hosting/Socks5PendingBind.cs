@@ -33,7 +33,8 @@ public sealed class Socks5PendingBind : IDisposable
 
     /// <summary>
     /// BND.ADDR and BND.PORT of the first reply: where the peer must connect. When the proxy answered with 0.0.0.0 or ::
-    /// (all its addresses), this holds the address the client reached the proxy on instead.
+    /// (all its addresses), this holds the address the client reached the proxy on instead (its name, when it was reached
+    /// by name through a chain).
     /// </summary>
     public EndPoint ListenAddress { get; }
 

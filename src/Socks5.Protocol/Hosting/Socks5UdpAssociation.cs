@@ -22,15 +22,20 @@ namespace Socks5.Protocol.Hosting;
 /// </remarks>
 public sealed class Socks5UdpAssociation : IDisposable
 {
-    // The largest UDP payload: the relay's datagram with header and data.
+    // The largest datagram a socket receives; and the largest UDP payload IPv4 (65,535 less the IP and UDP headers) and
+    // IPv6 (less the UDP header, without jumbograms) can send, header and data together.
     private const int MaxDatagram = 65_535;
+    private const int MaxIPv4Payload = 65_507;
+    private const int MaxIPv6Payload = 65_527;
 
     private readonly IDuplexPipe _control;
     private readonly IDisposable _owner;
     private readonly Socket _udp;
     private readonly byte[] _receiveBuffer = new byte[MaxDatagram];
+    private readonly int _maxSend;
     private Task<SocketReceiveFromResult>? _pendingReceive;
     private int _disposed;
+    private volatile bool _ended; // set before the control watcher closes the socket, so that close reads as the end
 
     internal Socks5UdpAssociation(IDuplexPipe control, IDisposable owner, Socket udp, IPEndPoint relay)
     {
@@ -38,6 +43,7 @@ public sealed class Socks5UdpAssociation : IDisposable
         _owner = owner;
         _udp = udp;
         RelayEndPoint = relay;
+        _maxSend = relay.AddressFamily == AddressFamily.InterNetworkV6 ? MaxIPv6Payload : MaxIPv4Payload;
         LocalEndPoint = EndPoints.Normalize((IPEndPoint)udp.LocalEndPoint!);
         Completion = WatchControlAsync();
     }
@@ -57,7 +63,7 @@ public sealed class Socks5UdpAssociation : IDisposable
     /// <param name="cancellationToken">Checked before sending (UDP sends do not wait).</param>
     /// <returns>The payload bytes sent.</returns>
     /// <exception cref="ArgumentException">The payload and header do not fit a datagram, or the destination is not an IP or DNS endpoint.</exception>
-    /// <exception cref="Socks5Exception">The association has ended.</exception>
+    /// <exception cref="Socks5Exception">The association has ended, or the datagram could not be sent to the relay.</exception>
     public async ValueTask<int> SendToAsync(ReadOnlyMemory<byte> payload, EndPoint destination, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -65,13 +71,13 @@ public sealed class Socks5UdpAssociation : IDisposable
         byte[] datagram = ArrayPool<byte>.Shared.Rent(Socks5UdpHeader.MaxLength + payload.Length);
         try
         {
-            int length = WriteDatagram(payload.Span, destination, datagram);
+            int length = WriteDatagram(payload.Span, destination, datagram, _maxSend);
             await _udp.SendToAsync(new ArraySegment<byte>(datagram, 0, length), SocketFlags.None, RelayEndPoint).ConfigureAwait(false);
             return payload.Length;
         }
-        catch (Exception ex) when (ex is ObjectDisposedException or SocketException && Completion.IsCompleted)
+        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
         {
-            throw Ended(ex);
+            throw SocketFailed(ex, "send to");
         }
         finally
         {
@@ -83,7 +89,7 @@ public sealed class Socks5UdpAssociation : IDisposable
     /// <param name="buffer">Where the payload goes; a longer payload is cut to fit.</param>
     /// <param name="cancellationToken">Stops waiting; a datagram arriving afterwards is kept for the next call.</param>
     /// <returns>The payload length and the source the relay reported.</returns>
-    /// <exception cref="Socks5Exception">The association has ended.</exception>
+    /// <exception cref="Socks5Exception">The association has ended, or receiving from the relay failed.</exception>
     public async ValueTask<Socks5UdpReceiveResult> ReceiveFromAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         while (true)
@@ -113,7 +119,7 @@ public sealed class Socks5UdpAssociation : IDisposable
             }
             catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
             {
-                throw Ended(ex);
+                throw SocketFailed(ex, "receive from");
             }
 
             if (received.RemoteEndPoint is IPEndPoint source && EndPoints.Normalize(source).Equals(RelayEndPoint)
@@ -137,12 +143,12 @@ public sealed class Socks5UdpAssociation : IDisposable
         _owner.Dispose();
     }
 
-    private static int WriteDatagram(ReadOnlySpan<byte> payload, EndPoint destination, byte[] datagram)
+    private static int WriteDatagram(ReadOnlySpan<byte> payload, EndPoint destination, byte[] datagram, int maxLength)
     {
         Span<byte> address = stackalloc byte[Socks5EndPoint.MaxAddressLength];
         Socks5EndPoint to = Socks5EndPoint.FromEndPoint(destination, address);
         Socks5UdpHeader.TryWrite(0, to, datagram, out int headerLength);
-        if (headerLength + payload.Length > MaxDatagram)
+        if (headerLength + payload.Length > maxLength)
         {
             throw new ArgumentException($"The payload of {payload.Length} bytes and its header do not fit one datagram.", nameof(payload));
         }
@@ -189,6 +195,7 @@ public sealed class Socks5UdpAssociation : IDisposable
         }
         finally
         {
+            _ended = true;
             _udp.Dispose();
         }
     }
@@ -200,7 +207,7 @@ public sealed class Socks5UdpAssociation : IDisposable
             throw new ObjectDisposedException(nameof(Socks5UdpAssociation));
         }
 
-        if (Completion.IsCompleted)
+        if (_ended)
         {
             throw Ended(null);
         }
@@ -210,4 +217,10 @@ public sealed class Socks5UdpAssociation : IDisposable
         _disposed != 0
             ? new ObjectDisposedException(nameof(Socks5UdpAssociation))
             : new Socks5Exception("The UDP association has ended: the proxy closed its control connection.", HandshakeFailure.None, null, null, null, inner);
+
+    // Before the association ends, a socket error means the relay's address cannot be reached (no route, an ICMP error).
+    private Exception SocketFailed(Exception ex, string doing) =>
+        _disposed != 0 || _ended || ex is ObjectDisposedException
+            ? Ended(ex)
+            : new Socks5Exception($"Could not {doing} the UDP relay {EndPoints.Format(RelayEndPoint)}: {ex.Message}", HandshakeFailure.None, null, null, null, ex);
 }

@@ -11,9 +11,16 @@ namespace Socks5.Protocol.Engine;
 /// <see cref="IGssapiSecurityContext"/>.
 /// </summary>
 /// <remarks>
+/// <para>
+/// The server answers every X'01' message, with an empty token when its context completes without one (RFC 1961 §3).
+/// The client opens the protection-level negotiation as soon as its context completes; when that step also produced a
+/// token, it accepts either the server's empty answer to it or none before the server's X'02' message.
+/// </para>
+/// <para>
 /// This covers the sub-negotiation. Per-message protection of the tunnel afterwards (X'03' encapsulation, RFC 1961 §5) is
 /// not applied by the library's relay: hosts that negotiate integrity or confidentiality wrap the tunnel themselves with
 /// <see cref="GssapiMessage"/>.
+/// </para>
 /// </remarks>
 public abstract class GssapiAuthenticator
 {
@@ -21,6 +28,10 @@ public abstract class GssapiAuthenticator
     private readonly int _maxTokenLength;
     private readonly GrowableBufferWriter _token = new();
     private bool _negotiatingProtection;
+
+    // Client only: our context completed on a step that produced a token, so the server's answer to that token may
+    // still come, ahead of its protection-level message.
+    private bool _lastTokenUnanswered;
 
     private protected GssapiAuthenticator(IGssapiSecurityContext context, int maxTokenLength)
     {
@@ -67,6 +78,18 @@ public abstract class GssapiAuthenticator
             return AuthenticationStatus.Failed;
         }
 
+        if (_lastTokenUnanswered)
+        {
+            // RFC 1961 §3: a server whose context completes with no token of its own answers our last token with an
+            // empty one; a server that says nothing goes straight to the protection level. Accept both. A token here
+            // would be for a context that is already complete: that falls through to the abort below.
+            _lastTokenUnanswered = false;
+            if (message.MessageType == GssapiMessageType.Authentication && message.Token.IsEmpty)
+            {
+                return AuthenticationStatus.NeedMoreData;
+            }
+        }
+
         GssapiMessageType expected = _negotiatingProtection ? GssapiMessageType.ProtectionLevelNegotiation : GssapiMessageType.Authentication;
         if (message.MessageType != expected)
         {
@@ -103,11 +126,16 @@ public abstract class GssapiAuthenticator
             return AuthenticationStatus.Succeeded;
         }
 
-        // The context is established: protection-level negotiation comes next, opened by the client.
+        // The context is established: protection-level negotiation comes next, opened by the client at once, even when
+        // the server still owes an answer to the token just written (as other clients, e.g. Dante's, do too).
         _negotiatingProtection = true;
-        return isServer
-            ? AuthenticationStatus.NeedMoreData
-            : Step(GssapiMessageType.ProtectionLevelNegotiation, ReadOnlySpan<byte>.Empty, output, isServer: false);
+        if (isServer)
+        {
+            return AuthenticationStatus.NeedMoreData;
+        }
+
+        _lastTokenUnanswered = _token.WrittenSpan.Length > 0;
+        return Step(GssapiMessageType.ProtectionLevelNegotiation, ReadOnlySpan<byte>.Empty, output, isServer: false);
     }
 
     private static AuthenticationStatus Abort(IBufferWriter<byte> output)

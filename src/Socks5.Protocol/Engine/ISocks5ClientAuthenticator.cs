@@ -11,7 +11,8 @@ namespace Socks5.Protocol.Engine;
 /// <remarks>
 /// <see cref="Socks5ClientEngine"/> offers <see cref="Method"/> in its greeting; when the server selects it, the engine
 /// calls <see cref="Start"/> once, then <see cref="Process"/> with each batch of bytes from the server until the
-/// sub-negotiation ends.
+/// sub-negotiation ends. A method may handle one message per call: after a call that consumed bytes and needs more, the
+/// engine calls again at once with the rest.
 /// </remarks>
 public interface ISocks5ClientAuthenticator
 {

@@ -11,8 +11,9 @@ namespace Socks5.Protocol.Engine;
 /// </summary>
 /// <remarks>
 /// The engine calls <see cref="Process"/> with the bytes the client sent after the method selection. The method may
-/// exchange any number of messages. Like the engine it is sans-IO: it consumes complete messages only and must bound
-/// what it waits for, so that a client cannot make the host buffer without limit.
+/// exchange any number of messages, and may handle one per call: after a call that consumed bytes and needs more, the
+/// engine calls again at once with the rest. Like the engine it is sans-IO: it consumes complete messages only and must
+/// bound what it waits for, so that a client cannot make the host buffer without limit.
 /// </remarks>
 public interface ISocks5ServerAuthenticator
 {

@@ -199,7 +199,10 @@ public sealed class Socks5ClientEngine
                     }
 
                     bytesConsumed += used;
-                    if (auth == AuthenticationStatus.NeedMoreData)
+
+                    // A method may handle one message per call: while it consumes, offer it the rest, which can
+                    // hold the next message already.
+                    if (auth == AuthenticationStatus.NeedMoreData && (used == 0 || bytesConsumed == input.Length))
                     {
                         return ClientEvent.NeedMoreData;
                     }

@@ -204,7 +204,15 @@ public sealed class Socks5ServerEngine
                     bytesConsumed += used;
                     if (auth == AuthenticationStatus.NeedMoreData)
                     {
-                        return ServerEvent.NeedMoreData;
+                        // A method may handle one message per call: while it consumes, offer it the rest, which
+                        // can hold the next message already (a GSSAPI client may send its last token and its
+                        // protection level together).
+                        if (used == 0 || bytesConsumed == input.Length)
+                        {
+                            return ServerEvent.NeedMoreData;
+                        }
+
+                        break;
                     }
 
                     if (auth == AuthenticationStatus.Failed)

@@ -5,7 +5,8 @@ namespace Socks5.Protocol.Pipelines;
 
 /// <summary>
 /// Hands the start of a <see cref="ReadOnlySequence{T}"/> to an engine as one span: the first segment when it holds
-/// everything, otherwise a pooled copy of at most one message's worth of bytes (the engines never need more).
+/// everything, otherwise a pooled copy of at most one message's worth of bytes (the engines never need more to decide).
+/// The engine may not see the whole buffer, so a caller offers the rest again whenever the engine consumed something.
 /// </summary>
 internal static class EngineInput
 {

@@ -32,14 +32,25 @@ internal static class HandshakeReader
             ReadResult result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             ReadOnlySequence<byte> buffer = result.Buffer;
             TEvent e = needMoreData;
-            int consumed = 0;
-            int limit = maxMessageLength();
+            long consumed = 0;
+            int used = 0;
             try
             {
-                if (!buffer.IsEmpty)
+                // The engine is shown at most one message's worth of a multi-segment buffer (EngineInput), so after
+                // it consumes, what follows may hold the next message already: offer it now, not after bytes that may
+                // never come, until the engine stops consuming or needs a decision.
+                do
                 {
-                    e = EngineInput.Run(buffer, limit, step, out consumed);
+                    ReadOnlySequence<byte> rest = buffer.Slice(consumed);
+                    if (rest.IsEmpty)
+                    {
+                        break;
+                    }
+
+                    e = EngineInput.Run(rest, maxMessageLength(), step, out used);
+                    consumed += used;
                 }
+                while (used > 0 && same.Equals(e, needMoreData));
             }
             catch
             {
@@ -55,6 +66,7 @@ internal static class HandshakeReader
                 return (e, HandshakeFailure.None);
             }
 
+            // The engine saw every byte left unless they reach its limit, which ends the handshake below.
             long left = buffer.Length - consumed;
             reader.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
             await FlushAsync(transport.Output, cancellationToken).ConfigureAwait(false);
@@ -63,7 +75,7 @@ internal static class HandshakeReader
                 return (mustClose, HandshakeFailure.ConnectionClosed);
             }
 
-            if (consumed == 0 && left >= limit)
+            if (left > 0 && left >= maxMessageLength())
             {
                 return (mustClose, HandshakeFailure.MessageTooLong);
             }

@@ -81,9 +81,21 @@ public sealed class EngineHarness
         bool clientSentData = false, serverSentData = false;
         for (int round = 0; round < 100_000; round++)
         {
-            bool moved = Deliver(_toServer, _serverInbox) | Deliver(_toClient, _clientInbox);
-            PumpServer();
-            PumpClient();
+            bool toServer = Deliver(_toServer, _serverInbox);
+            bool toClient = Deliver(_toClient, _clientInbox);
+
+            // An engine is called again only when new bytes reach it: NeedMoreData promised that the bytes it kept
+            // hold nothing it can act on, so an engine that breaks that promise stalls here as on a real connection.
+            if (toServer)
+            {
+                PumpServer();
+            }
+
+            if (toClient)
+            {
+                PumpClient();
+            }
+
             bool clientMaySend = Client.State == ClientEngineState.Established
                 || (optimistic && Client.State is ClientEngineState.AwaitingReply or ClientEngineState.AwaitingSecondReply);
             if (clientMaySend && !clientSentData)
@@ -98,16 +110,9 @@ public sealed class EngineHarness
                 serverSentData = true;
             }
 
-            bool clientDone = Client.State is ClientEngineState.Established or ClientEngineState.Closed;
-            bool serverDone = Server.State is ServerEngineState.Established or ServerEngineState.Closed;
-            if (!moved && _toServer.Count == 0 && _toClient.Count == 0 && clientDone && serverDone)
+            if (!toServer && !toClient && _toServer.Count == 0 && _toClient.Count == 0)
             {
-                break;
-            }
-
-            if (!moved && _toServer.Count == 0 && _toClient.Count == 0 && (Client.State == ClientEngineState.Closed || Server.State == ServerEngineState.Closed))
-            {
-                break; // one side closed: nothing more will move
+                break; // nothing in flight: both done, one side closed, or stalled
             }
         }
 

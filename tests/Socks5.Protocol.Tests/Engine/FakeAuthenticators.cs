@@ -5,44 +5,62 @@ using Socks5.Protocol.Wire;
 namespace Socks5.Protocol.Tests.Engine;
 
 /// <summary>
-/// A GSSAPI context double: the client sends "c1", the server answers "s1" and is established; the client is established
-/// on "s1"; then the client sends protection token "p1" and the server answers "p2".
+/// A GSSAPI context double whose establishment takes <c>legs</c> tokens, alternating from the client: "c1", "s1", "c2",
+/// "s2", ... The side that sends the last token completes as it sends it; the other side completes on receiving it, with
+/// no token. The default (two legs: "c1", then "s1") is Kerberos with mutual authentication; one leg ("c1" only) is a
+/// context that completes in one step with a token. Each token may be padded to test long ones. Then the client sends
+/// protection token "p1" and the server answers "p2".
 /// </summary>
 public sealed class FakeGssapiContext : IGssapiSecurityContext
 {
     private readonly bool _isServer;
     private readonly bool _failOnServer;
+    private readonly int _legs;
+    private readonly int _padding;
+    private int _calls;
 
-    public FakeGssapiContext(bool isServer, bool failOnServer = false)
+    public FakeGssapiContext(bool isServer, bool failOnServer = false, int legs = 2, int padding = 0)
     {
         _isServer = isServer;
         _failOnServer = failOnServer;
+        _legs = legs;
+        _padding = padding;
     }
 
     public List<string> TokensSeen { get; } = new();
+
+    /// <summary>The token of leg <paramref name="leg"/> (1-based): odd legs are the client's, even legs the server's.</summary>
+    public static string Token(int leg, int padding = 0) => (leg % 2 == 1 ? "c" : "s") + ((leg + 1) / 2) + new string('.', padding);
+
+    /// <summary>What <see cref="TokensSeen"/> holds after a successful exchange: every token of the peer, in order, then the protection-level tokens.</summary>
+    public static IEnumerable<string> TokensSeenOnSuccess(bool isServer, int legs, int padding = 0)
+    {
+        IEnumerable<string> fromPeer = Enumerable.Range(1, legs).Where(leg => leg % 2 == (isServer ? 1 : 0)).Select(leg => Token(leg, padding));
+        return isServer
+            ? fromPeer.Append("protection:p1")
+            : fromPeer.Prepend(string.Empty).Append("protection:").Append("protection:p2");
+    }
 
     public GssapiContextStatus EstablishContext(ReadOnlySpan<byte> inputToken, IBufferWriter<byte> outputToken)
     {
         string input = System.Text.Encoding.ASCII.GetString(inputToken);
         TokensSeen.Add(input);
-        if (_isServer)
-        {
-            if (_failOnServer || input != "c1")
-            {
-                return GssapiContextStatus.Failed;
-            }
+        _calls++;
 
-            outputToken.Write("s1"u8);
-            return GssapiContextStatus.Complete;
+        // The client's call k reads leg 2k-2 and writes leg 2k-1; the server's reads leg 2k-1 and writes leg 2k.
+        int leg = _isServer ? 2 * _calls : 2 * _calls - 1;
+        string expected = leg == 1 ? string.Empty : Token(leg - 1, _padding);
+        if ((_isServer && _failOnServer) || input != expected || leg > _legs + 1)
+        {
+            return GssapiContextStatus.Failed;
         }
 
-        if (input.Length == 0)
+        if (leg <= _legs)
         {
-            outputToken.Write("c1"u8);
-            return GssapiContextStatus.ContinueNeeded;
+            outputToken.Write(System.Text.Encoding.ASCII.GetBytes(Token(leg, _padding)));
         }
 
-        return input == "s1" ? GssapiContextStatus.Complete : GssapiContextStatus.Failed;
+        return leg >= _legs ? GssapiContextStatus.Complete : GssapiContextStatus.ContinueNeeded;
     }
 
     public GssapiContextStatus NegotiateProtection(ReadOnlySpan<byte> inputToken, IBufferWriter<byte> outputToken)

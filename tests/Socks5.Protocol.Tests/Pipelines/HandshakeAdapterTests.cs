@@ -12,7 +12,7 @@ namespace Socks5.Protocol.Tests.Pipelines;
 /// <summary>The handshake adapters over in-memory pipes (as a Kestrel connection or a TLS stream would give them).</summary>
 public class HandshakeAdapterTests
 {
-    private sealed class DuplexPipe : IDuplexPipe
+    internal sealed class DuplexPipe : IDuplexPipe
     {
         public DuplexPipe(PipeReader input, PipeWriter output)
         {

@@ -142,7 +142,7 @@ public sealed class ClientRunners(string workDir, LoopbackTargets targets)
     /// names <see cref="PerlBindRequest"/>.
     /// </summary>
     public Task<ClientResult> PerlAsync(string command, ProxyTarget proxy) =>
-        Run("perl", [Script("socks_client.pl"), .. ScriptArgs(command, proxy, PerlBindRequest)]);
+        Run("perl", [Script("socks_client.pl"), .. ScriptArgs(command, proxy, PerlBindRequest(proxy.EndPoint.AddressFamily))]);
 
     /// <summary>
     /// node <c>socks</c> (socks_client.js connect|bind|udp, NODE_PATH=/usr/share/nodejs); prints CONNECT-OK, BIND-OK or
@@ -151,8 +151,13 @@ public sealed class ClientRunners(string workDir, LoopbackTargets targets)
     public Task<ClientResult> NodeAsync(string command, ProxyTarget proxy) =>
         Run("node", [Script("socks_client.js"), .. ScriptArgs(command, proxy, NodeBindRequest)], new Dictionary<string, string> { ["NODE_PATH"] = "/usr/share/nodejs" });
 
-    /// <summary>DST of the Perl script's BIND: the address the peer will come from, port unknown.</summary>
-    public static IPEndPoint PerlBindRequest => new(IPAddress.Loopback, 0);
+    /// <summary>
+    /// DST of the Perl script's BIND: the address the peer will come from, port unknown. The peer connects to the BIND
+    /// listener, which is in the family of the proxy address the client reached, so it comes from that family's loopback
+    /// (a server that checks the peer against DST, as ours does, would refuse 127.0.0.1 arriving as ::1).
+    /// </summary>
+    public static IPEndPoint PerlBindRequest(System.Net.Sockets.AddressFamily proxyFamily) =>
+        new(proxyFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? IPAddress.IPv6Loopback : IPAddress.Loopback, 0);
 
     /// <summary>DST of the node script's BIND: all zero, nothing known about the peer.</summary>
     public static IPEndPoint NodeBindRequest => new(IPAddress.Any, 0);

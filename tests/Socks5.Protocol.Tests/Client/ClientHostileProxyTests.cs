@@ -5,13 +5,15 @@ using System.Net.Sockets;
 using System.Text;
 using FsCheck.Xunit;
 using Socks5.Protocol.Engine;
-using Socks5.Protocol.Hosting;
+using Socks5.Protocol.Client;
+using Socks5.Protocol.Server;
+using Socks5.Protocol.Transport;
 using Socks5.Protocol.Pipelines;
 using Socks5.Protocol.Tests.Support;
 using Socks5.Protocol.Wire;
 using Xunit;
 
-namespace Socks5.Protocol.Tests.Hosting;
+namespace Socks5.Protocol.Tests.Client;
 
 /// <summary>
 /// The client against a proxy that answers with what it should not: every failure is a <see cref="Socks5Exception"/> that
@@ -346,10 +348,21 @@ public class ClientHostileProxyTests
         }
     }
 
-    // Nothing a terminal or a log would act on: no control, format or separator character, no lone surrogate.
-    private static void AssertPrintable(string message) =>
-        Assert.DoesNotContain(message, c => CharUnicodeInfo.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format
-            or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Surrogate);
+    // Nothing a terminal or a log would act on: no control, format or separator character, no lone surrogate. Judged by
+    // code point: a surrogate pair is one character (U+10000 and up), printable or not by its own category.
+    private static void AssertPrintable(string message)
+    {
+        for (int i = 0; i < message.Length; i++)
+        {
+            bool pair = char.IsSurrogatePair(message, i);
+            UnicodeCategory category = CharUnicodeInfo.GetUnicodeCategory(message, i);
+            Assert.False(
+                category is UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.LineSeparator
+                    or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Surrogate,
+                $"U+{(pair ? char.ConvertToUtf32(message[i], message[i + 1]) : message[i]):X4} ({category}) at {i} in: {message}");
+            i += pair ? 1 : 0;
+        }
+    }
 
     // A UDP ASSOCIATE answered with a successful reply the client must refuse: the exception keeps the reply's code, and
     // the client closes the connection.

@@ -1,7 +1,9 @@
 using System.Diagnostics.Tracing;
 using System.Globalization;
 using System.Net;
-using Socks5.Protocol.Hosting;
+using Socks5.Protocol.Client;
+using Socks5.Protocol.Server;
+using Socks5.Protocol.Transport;
 
 namespace Socks5.Protocol.EndToEnd;
 

@@ -12,7 +12,9 @@ using System.Net.Http;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using Socks5.Protocol.Hosting;
+using Socks5.Protocol.Client;
+using Socks5.Protocol.Server;
+using Socks5.Protocol.Transport;
 
 namespace Socks5.Client;
 

@@ -10,7 +10,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Socks5.Kestrel;
 using Socks5.Protocol.Engine;
-using Socks5.Protocol.Hosting;
+using Socks5.Protocol.Client;
+using Socks5.Protocol.Server;
+using Socks5.Protocol.Transport;
 
 // dotnet run --project samples/Socks5.Kestrel -- --socks-port 1081 --http-port 5080
 // Both endpoints are on loopback only: this sample asks for no credentials.

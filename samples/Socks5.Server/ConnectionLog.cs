@@ -4,7 +4,9 @@ using System.Globalization;
 using System.IO;
 using System.Text;
 using Socks5.Protocol.Engine;
-using Socks5.Protocol.Hosting;
+using Socks5.Protocol.Client;
+using Socks5.Protocol.Server;
+using Socks5.Protocol.Transport;
 using Socks5.Protocol.Wire;
 
 namespace Socks5.Server;

@@ -4,7 +4,9 @@ using System.Globalization;
 using System.Linq;
 using System.Net;
 using System.Text;
-using Socks5.Protocol.Hosting;
+using Socks5.Protocol.Client;
+using Socks5.Protocol.Server;
+using Socks5.Protocol.Transport;
 
 namespace Socks5.Server;
 

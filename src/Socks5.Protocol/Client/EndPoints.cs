@@ -1,10 +1,11 @@
-using System;
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using System.Text;
+using System;
+using Socks5.Protocol.Internal;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Client;
 
 /// <summary>
 /// Endpoint conversions the client needs: host text to an endpoint, endpoints to text (escaped, since names often come
@@ -44,7 +45,7 @@ internal static class EndPoints
     {
         null => "(unknown)",
         DnsEndPoint dns => Escape(dns.Host) + ":" + dns.Port.ToString(CultureInfo.InvariantCulture),
-        IPEndPoint ip => Normalize(ip).ToString(),
+        IPEndPoint ip => IPAddresses.Unmap(ip).ToString(),
         _ => Escape(endPoint.ToString() ?? string.Empty),
     };
 
@@ -121,10 +122,6 @@ internal static class EndPoints
         return label > 0;
     }
 
-    /// <summary>An IPv4-mapped IPv6 address (what a dual-mode socket reports) as plain IPv4.</summary>
-    public static IPEndPoint Normalize(IPEndPoint endPoint) =>
-        endPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port) : endPoint;
-
     /// <summary>
     /// A BND.ADDR of 0.0.0.0 or :: means "my address, whichever you reached me on": put the proxy's address there (its
     /// name, when the proxy was reached by name through a chain), so the result can be connected or sent to.
@@ -136,13 +133,13 @@ internal static class EndPoints
             switch (proxy)
             {
                 case IPEndPoint proxyIp:
-                    return new IPEndPoint(Normalize(proxyIp).Address, ip.Port);
+                    return new IPEndPoint(IPAddresses.Unmap(proxyIp).Address, ip.Port);
                 case DnsEndPoint proxyName:
                     return new DnsEndPoint(proxyName.Host, ip.Port);
             }
         }
 
-        return bound is IPEndPoint plain ? Normalize(plain) : bound;
+        return bound is IPEndPoint plain ? IPAddresses.Unmap(plain) : bound;
     }
 
     // RFC 1035 §2.3.4: 255 octets on the wire are at most 253 characters of text; a label is at most 63.

@@ -1,16 +1,18 @@
-using System;
 using System.Collections.Generic;
-using System.IO;
 using System.IO.Pipelines;
-using System.Net;
+using System.IO;
 using System.Net.Sockets;
-using System.Threading;
+using System.Net;
 using System.Threading.Tasks;
+using System.Threading;
+using System;
 using Socks5.Protocol.Engine;
+using Socks5.Protocol.Internal;
 using Socks5.Protocol.Pipelines;
+using Socks5.Protocol.Transport;
 using Socks5.Protocol.Wire;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Client;
 
 /// <summary>
 /// A SOCKS5 client: opens tunnels (CONNECT), accepts one inbound connection through the proxy (BIND), and relays
@@ -154,7 +156,7 @@ public sealed class Socks5Client
             // 0.0.0.0:0, and the socket waits for the relay's address to take its family.
             if ((proxy.Pipe as SocketPipe)?.LocalEndPoint is IPEndPoint tcpLocal)
             {
-                udp = BindUdp(EndPoints.Normalize(tcpLocal).Address);
+                udp = BindUdp(IPAddresses.Unmap(tcpLocal).Address);
             }
 
             EndPoint told = udp?.LocalEndPoint ?? new IPEndPoint(IPAddress.Any, 0);
@@ -295,7 +297,7 @@ public sealed class Socks5Client
         try
         {
             SocketPipe pipe = await SocketPipe.ConnectAsync(proxy, limit.Token).ConfigureAwait(false);
-            return new ProxyConnection(pipe, pipe, pipe.RemoteEndPoint is IPEndPoint ip ? EndPoints.Normalize(ip) : proxy);
+            return new ProxyConnection(pipe, pipe, pipe.RemoteEndPoint is IPEndPoint ip ? IPAddresses.Unmap(ip) : proxy);
         }
         catch (Exception ex) when (limit.IsCancellationRequested && ex is OperationCanceledException or ObjectDisposedException or SocketException)
         {
@@ -377,7 +379,7 @@ public sealed class Socks5Client
             IPAddress? address = null;
             foreach (IPAddress candidate in addresses)
             {
-                IPAddress plain = candidate.IsIPv4MappedToIPv6 ? candidate.MapToIPv4() : candidate;
+                IPAddress plain = IPAddresses.Unmap(candidate);
                 if (family is null || plain.AddressFamily == family)
                 {
                     address = plain;

@@ -6,9 +6,10 @@ using System.Net;
 using System.Threading.Tasks;
 using Socks5.Protocol.Engine;
 using Socks5.Protocol.Pipelines;
+using Socks5.Protocol.Transport;
 using Socks5.Protocol.Wire;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Client;
 
 /// <summary>Turns a failed client handshake into a <see cref="Socks5Exception"/> whose message says what the proxy did.</summary>
 internal static class Socks5ClientErrors

@@ -5,7 +5,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Socks5.Protocol.Engine;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Client;
 
 /// <summary>How a <see cref="Socks5Client"/> reaches its proxy and what it offers there.</summary>
 public sealed class Socks5ClientOptions

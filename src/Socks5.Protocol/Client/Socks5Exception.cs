@@ -3,7 +3,7 @@ using System.Net;
 using Socks5.Protocol.Engine;
 using Socks5.Protocol.Wire;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Client;
 
 /// <summary>
 /// A SOCKS5 exchange failed: the proxy refused the request (<see cref="ReplyCode"/> holds REP, kept raw even when it is not

@@ -5,7 +5,7 @@ using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Client;
 
 /// <summary>
 /// Plugs a <see cref="Socks5Client"/> into <see cref="SocketsHttpHandler"/>, so that every connection an

@@ -4,8 +4,9 @@ using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
 using Socks5.Protocol.Pipelines;
+using Socks5.Protocol.Transport;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Client;
 
 /// <summary>
 /// A BIND whose first reply has arrived: the proxy listens on <see cref="ListenAddress"/>. Tell the peer that address,

@@ -4,8 +4,9 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Threading;
 using Socks5.Protocol.Pipelines;
+using Socks5.Protocol.Transport;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Client;
 
 /// <summary>
 /// An established SOCKS5 connection (CONNECT, or BIND after its second reply): the byte stream to the destination, as an

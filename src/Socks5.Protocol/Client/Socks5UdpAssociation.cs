@@ -1,14 +1,15 @@
-using System;
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net;
 using System.Net.Sockets;
-using System.Threading;
+using System.Net;
 using System.Threading.Tasks;
+using System.Threading;
+using System;
 using Socks5.Protocol.Engine;
+using Socks5.Protocol.Internal;
 using Socks5.Protocol.Wire;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Client;
 
 /// <summary>
 /// A SOCKS5 UDP association (RFC 1928 §7): a UDP socket that talks to the proxy's relay, and the TCP control connection
@@ -44,7 +45,7 @@ public sealed class Socks5UdpAssociation : IDisposable
         _udp = udp;
         RelayEndPoint = relay;
         _maxSend = relay.AddressFamily == AddressFamily.InterNetworkV6 ? MaxIPv6Payload : MaxIPv4Payload;
-        LocalEndPoint = EndPoints.Normalize((IPEndPoint)udp.LocalEndPoint!);
+        LocalEndPoint = IPAddresses.Unmap((IPEndPoint)udp.LocalEndPoint!);
         Completion = WatchControlAsync();
     }
 
@@ -122,7 +123,7 @@ public sealed class Socks5UdpAssociation : IDisposable
                 throw SocketFailed(ex, "receive from");
             }
 
-            if (received.RemoteEndPoint is IPEndPoint source && EndPoints.Normalize(source).Equals(RelayEndPoint)
+            if (received.RemoteEndPoint is IPEndPoint source && IPAddresses.Unmap(source).Equals(RelayEndPoint)
                 && TryUnwrap(_receiveBuffer.AsSpan(0, received.ReceivedBytes), buffer.Span, out int length, out EndPoint? from))
             {
                 return new Socks5UdpReceiveResult(length, from!);

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Client;
 
 /// <summary>A datagram received through a SOCKS5 UDP relay.</summary>
 public readonly struct Socks5UdpReceiveResult

@@ -10,7 +10,7 @@ using Socks5.Protocol.Wire;
 namespace Socks5.Protocol.Pipelines;
 
 /// <summary>
-/// Runs a <see cref="Socks5ServerEngine"/> over any <see cref="IDuplexPipe"/>: a socket (<see cref="SocketPipe"/>), a Kestrel
+/// Runs a <see cref="Socks5ServerEngine"/> over any <see cref="IDuplexPipe"/>: a socket (<see cref="Transport.SocketPipe"/>), a Kestrel
 /// connection, a TLS stream wrapped in a pipe. It reads until the engine needs a decision, writes and flushes what the
 /// engine wrote, and never consumes a byte past the handshake: after <see cref="ServerEvent.Established"/> the transport's
 /// reader starts at the first tunnel byte.

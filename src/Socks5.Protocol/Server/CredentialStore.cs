@@ -1,7 +1,7 @@
 using System.Collections.Generic;
 using Socks5.Protocol.Internal;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Server;
 
 /// <summary>
 /// The users of <see cref="Socks5ServerOptions.Users"/>, kept as digests. A check compares the user name and the password

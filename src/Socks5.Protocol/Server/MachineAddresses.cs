@@ -1,12 +1,13 @@
-using System;
 using System.Collections.Generic;
 using System.Diagnostics;
-using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using System.Net;
 using System.Threading;
+using System;
+using Socks5.Protocol.Internal;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Server;
 
 /// <summary>
 /// Whether an address belongs to this machine: loopback, or an address of one of its network interfaces. The interface
@@ -21,10 +22,7 @@ internal static class MachineAddresses
     /// <summary>True for 127.0.0.0/8, ::1, their IPv4-mapped forms, and every interface address (any scope).</summary>
     public static bool Contains(IPAddress address)
     {
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
+        address = IPAddresses.Unmap(address);
 
         if (IPAddress.IsLoopback(address))
         {

@@ -2,7 +2,7 @@ using System;
 using System.Net.Sockets;
 using Socks5.Protocol.Wire;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Server;
 
 /// <summary>The reply a client is owed for a failure while serving its request.</summary>
 internal static class ReplyCodes

@@ -1,7 +1,7 @@
 using System.Net;
 using Socks5.Protocol.Wire;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Server;
 
 /// <summary>A request copied out of the engine, so that it can be held across awaits.</summary>
 internal sealed class RequestInfo

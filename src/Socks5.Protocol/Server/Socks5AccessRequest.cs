@@ -1,7 +1,7 @@
 using System.Net;
 using Socks5.Protocol.Wire;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Server;
 
 /// <summary>
 /// What an access rule decides on: who asks, for what, and the exact address that will be used. Rules run after name

@@ -3,7 +3,7 @@ using System.Net;
 using Socks5.Protocol.Engine;
 using Socks5.Protocol.Wire;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Server;
 
 /// <summary>
 /// One line of the server's log: what became of a connection. The server hands one to

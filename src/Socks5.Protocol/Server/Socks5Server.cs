@@ -1,15 +1,17 @@
-using System;
 using System.Collections.Generic;
 using System.IO.Pipelines;
-using System.Net;
 using System.Net.Sockets;
-using System.Threading;
+using System.Net;
 using System.Threading.Tasks;
+using System.Threading;
+using System;
 using Socks5.Protocol.Engine;
+using Socks5.Protocol.Internal;
 using Socks5.Protocol.Pipelines;
+using Socks5.Protocol.Transport;
 using Socks5.Protocol.Wire;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Server;
 
 /// <summary>
 /// A SOCKS5 server: CONNECT, BIND and UDP ASSOCIATE, with authentication, an access rule, a pluggable resolver and dialer,
@@ -106,7 +108,7 @@ public sealed class Socks5Server : IDisposable
         var listening = new IPEndPoint[_localEndPoints.Count];
         for (int i = 0; i < listening.Length; i++)
         {
-            listening[i] = EndPoints.Normalize(_localEndPoints[i]);
+            listening[i] = IPAddresses.Unmap(_localEndPoints[i]);
         }
 
         Volatile.Write(ref _listening, listening);
@@ -273,7 +275,7 @@ public sealed class Socks5Server : IDisposable
         }
 
         IPAddress address = destination.Address;
-        if (came is not null && came.Port == port && EndPoints.Normalize(came).Address.Equals(address))
+        if (came is not null && came.Port == port && IPAddresses.Unmap(came).Address.Equals(address))
         {
             return true;
         }

@@ -1,16 +1,18 @@
-using System;
 using System.Diagnostics;
 using System.IO.Pipelines;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using System.Text;
-using System.Threading;
 using System.Threading.Tasks;
+using System.Threading;
+using System;
 using Socks5.Protocol.Engine;
+using Socks5.Protocol.Internal;
 using Socks5.Protocol.Pipelines;
+using Socks5.Protocol.Transport;
 using Socks5.Protocol.Wire;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Server;
 
 /// <summary>One client connection of a <see cref="Socks5Server"/>: the handshake, then CONNECT, BIND or UDP ASSOCIATE.</summary>
 internal sealed class Socks5ServerConnection
@@ -52,7 +54,7 @@ internal sealed class Socks5ServerConnection
     }
 
     /// <summary>The IP the client reached us on (IPv4-mapped addresses unmapped); loopback when the host did not say.</summary>
-    private IPAddress LocalAddress => _local is IPEndPoint ip ? Unmap(ip.Address) : IPAddress.Loopback;
+    private IPAddress LocalAddress => _local is IPEndPoint ip ? IPAddresses.Unmap(ip.Address) : IPAddress.Loopback;
 
     private Socks5ServerHandshake Handshake => _handshake ?? throw new InvalidOperationException("The handshake is over.");
 
@@ -339,7 +341,7 @@ internal sealed class Socks5ServerConnection
         var expected = new System.Collections.Generic.List<IPAddress>(addresses.Length);
         foreach (IPAddress address in addresses)
         {
-            var from = new IPEndPoint(Unmap(address), request.Port);
+            var from = new IPEndPoint(IPAddresses.Unmap(address), request.Port);
             if (await IsAllowedByRuleAsync(request.Command, request.Host, from, cancellationToken).ConfigureAwait(false))
             {
                 expected.Add(from.Address);
@@ -352,10 +354,10 @@ internal sealed class Socks5ServerConnection
     // A peer that connected to BIND's listener is taken when it comes from an expected address and passes the check.
     private async ValueTask<bool> IsExpectedPeerAsync(RequestInfo request, Socket candidate, IPAddress[] expected, CancellationToken cancellationToken)
     {
-        IPEndPoint peer = EndPoints.Normalize((IPEndPoint)candidate.RemoteEndPoint!);
+        IPEndPoint peer = IPAddresses.Unmap((IPEndPoint)candidate.RemoteEndPoint!);
         foreach (IPAddress address in expected)
         {
-            if (IsUnspecified(address) || address.Equals(peer.Address))
+            if (IPAddresses.IsUnspecified(address) || address.Equals(peer.Address))
             {
                 return await IsAllowedDestinationAsync(request.Command, request.Host, peer, cancellationToken).ConfigureAwait(false);
             }
@@ -377,10 +379,10 @@ internal sealed class Socks5ServerConnection
             // RFC 1928 §7: datagrams are accepted from the address the client named, or when it named none from its TCP
             // address (or, with LearnUdpClientAddress, from any: the unspecified address); a zero port, and an
             // unspecified address, are learned from the first datagram.
-            IPAddress clientAddress = request.Address is { } named && !IsUnspecified(Unmap(named))
-                ? Unmap(named)
+            IPAddress clientAddress = request.Address is { } named && !IPAddresses.IsUnspecified(IPAddresses.Unmap(named))
+                ? IPAddresses.Unmap(named)
                 : _options.LearnUdpClientAddress ? IPAddress.Any
-                : (_remote as IPEndPoint)?.Address is { } peer ? Unmap(peer) : IPAddress.Loopback;
+                : (_remote as IPEndPoint)?.Address is { } peer ? IPAddresses.Unmap(peer) : IPAddress.Loopback;
             using var relay = new UdpRelay(this, _options, LocalAddress, new IPEndPoint(clientAddress, request.Port));
             var advertised = new IPEndPoint(_options.AdvertisedAddress ?? relay.LocalEndPoint.Address, relay.LocalEndPoint.Port);
             if (await ReplyAsync(ReplyCode.Succeeded, advertised, cancellationToken).ConfigureAwait(false) != ServerEvent.Established)
@@ -411,7 +413,7 @@ internal sealed class Socks5ServerConnection
         _reply = code;
         if (bound is IPEndPoint ip)
         {
-            bound = new IPEndPoint(Unmap(ip.Address), ip.Port);
+            bound = new IPEndPoint(IPAddresses.Unmap(ip.Address), ip.Port);
         }
 
         Socks5ServerHandshake handshake = Handshake;
@@ -438,7 +440,7 @@ internal sealed class Socks5ServerConnection
         var allowed = new System.Collections.Generic.List<IPEndPoint>(addresses.Length);
         foreach (IPAddress address in addresses)
         {
-            var candidate = new IPEndPoint(Unmap(address), request.Port);
+            var candidate = new IPEndPoint(IPAddresses.Unmap(address), request.Port);
             if (await IsAllowedDestinationAsync(request.Command, request.Host, candidate, cancellationToken).ConfigureAwait(false))
             {
                 allowed.Add(candidate);
@@ -477,7 +479,7 @@ internal sealed class Socks5ServerConnection
     /// <param name="destination">The address, IPv4-mapped ones already as IPv4: what is checked is what is used.</param>
     /// <param name="cancellationToken">Passed to the rule.</param>
     internal ValueTask<bool> IsAllowedDestinationAsync(Command command, string host, IPEndPoint destination, CancellationToken cancellationToken) =>
-        IsUnspecified(destination.Address) || (!_options.AllowSelfConnect && _server.IsOwnEndPoint(destination, _local))
+        IPAddresses.IsUnspecified(destination.Address) || (!_options.AllowSelfConnect && _server.IsOwnEndPoint(destination, _local))
             ? new ValueTask<bool>(false)
             : IsAllowedByRuleAsync(command, host, destination, cancellationToken);
 
@@ -559,7 +561,4 @@ internal sealed class Socks5ServerConnection
         }
     }
 
-    private static IPAddress Unmap(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
-
-    internal static bool IsUnspecified(IPAddress address) => address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
 }

@@ -7,7 +7,7 @@ using System.Threading.Tasks;
 using Socks5.Protocol.Engine;
 using Socks5.Protocol.Wire;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Server;
 
 /// <summary>
 /// Settings of a <see cref="Socks5Server"/>. Every one is optional; the defaults are safe: loopback only, no open relay

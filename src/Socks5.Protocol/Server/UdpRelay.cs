@@ -1,14 +1,15 @@
-using System;
 using System.Buffers;
 using System.Collections.Generic;
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
-using System.Threading;
+using System.Net;
 using System.Threading.Tasks;
+using System.Threading;
+using System;
+using Socks5.Protocol.Internal;
 using Socks5.Protocol.Wire;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Server;
 
 /// <summary>
 /// The UDP relay of one association (RFC 1928 §7). Datagrams from the client carry a SOCKS UDP header; the relay strips it
@@ -94,7 +95,7 @@ internal sealed class UdpRelay : IDisposable
                     continue; // an ICMP error from an earlier send, or an oversized datagram: not fatal
                 }
 
-                var source = Unmap((IPEndPoint)received.RemoteEndPoint);
+                var source = IPAddresses.Unmap((IPEndPoint)received.RemoteEndPoint);
                 if (IsClient(source))
                 {
                     Touch();
@@ -130,7 +131,7 @@ internal sealed class UdpRelay : IDisposable
     {
         lock (_gate)
         {
-            bool anyAddress = Socks5ServerConnection.IsUnspecified(_client.Address);
+            bool anyAddress = IPAddresses.IsUnspecified(_client.Address);
             if ((!anyAddress && !source.Address.Equals(_client.Address)) || (_client.Port != 0 && _client.Port != source.Port))
             {
                 return false;
@@ -203,7 +204,7 @@ internal sealed class UdpRelay : IDisposable
             client = _client;
         }
 
-        if (client.Port == 0 || Socks5ServerConnection.IsUnspecified(client.Address))
+        if (client.Port == 0 || IPAddresses.IsUnspecified(client.Address))
         {
             return false; // the client has not sent anything yet: there is nowhere to deliver
         }
@@ -240,7 +241,7 @@ internal sealed class UdpRelay : IDisposable
         int port = header.Address.Port;
         return ip is null
             ? (null, header.Address.GetHost(), port, offset)
-            : (new IPEndPoint(Unmap(ip), port), ip.ToString(), port, offset);
+            : (new IPEndPoint(IPAddresses.Unmap(ip), port), ip.ToString(), port, offset);
     }
 
     private async Task<IPEndPoint?> ResolveAsync(string host, int port, CancellationToken cancellationToken)
@@ -248,7 +249,7 @@ internal sealed class UdpRelay : IDisposable
         try
         {
             IPAddress[] addresses = await _options.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
-            return addresses.Length == 0 ? null : new IPEndPoint(Unmap(addresses[0]), port);
+            return addresses.Length == 0 ? null : new IPEndPoint(IPAddresses.Unmap(addresses[0]), port);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -324,8 +325,4 @@ internal sealed class UdpRelay : IDisposable
         }
     }
 
-    private static IPEndPoint Unmap(IPEndPoint endPoint) =>
-        endPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port) : endPoint;
-
-    private static IPAddress Unmap(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }

@@ -5,7 +5,7 @@ using System.IO.Pipelines;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Transport;
 
 /// <summary>
 /// A <see cref="Stream"/> over an <see cref="IDuplexPipe"/>: reads drain the pipe's reader (so bytes the proxy sent right

@@ -7,7 +7,7 @@ using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace Socks5.Protocol.Pipelines;
+namespace Socks5.Protocol.Transport;
 
 /// <summary>
 /// A connected <see cref="System.Net.Sockets.Socket"/> as an <see cref="IDuplexPipe"/>, with the conventions the library's

@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace Socks5.Protocol.Pipelines;
+namespace Socks5.Protocol.Transport;
 
 /// <summary>
 /// <see cref="Socks5Relay"/> between two <see cref="SocketPipe"/>s: the sockets are read and written directly, the pipes

@@ -4,10 +4,10 @@ using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Transport;
 
 /// <summary>
-/// <see cref="Socks5Tunnel.Stream"/> for a tunnel straight over a socket: the socket's own <see cref="NetworkStream"/>
+/// A tunnel's stream (the client's Socks5Tunnel.Stream) straight over a socket: the socket's own <see cref="NetworkStream"/>
 /// (no pipe in between for every read and write, as with .NET's own SOCKS support), which first returns the bytes the
 /// handshake had already read past the reply. Disposing it disposes the tunnel.
 /// </summary>

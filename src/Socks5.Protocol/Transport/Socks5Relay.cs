@@ -5,7 +5,7 @@ using System.IO.Pipelines;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace Socks5.Protocol.Pipelines;
+namespace Socks5.Protocol.Transport;
 
 /// <summary>The bytes a finished relay moved each way, and what ended it when it did not end cleanly.</summary>
 /// <param name="BytesFromFirst">Bytes read from the first pipe and written to the second (client to target, for a server).</param>

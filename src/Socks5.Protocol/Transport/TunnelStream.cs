@@ -3,10 +3,10 @@ using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
 
-namespace Socks5.Protocol.Hosting;
+namespace Socks5.Protocol.Transport;
 
 /// <summary>
-/// What <see cref="Socks5Tunnel.Stream"/>'s two forms share: a non-seekable stream whose writes need no flush, and whose
+/// What the two forms of a tunnel's stream (the client's Socks5Tunnel.Stream) share: a non-seekable stream whose writes need no flush, and whose
 /// disposal disposes its owner (the tunnel) once.
 /// </summary>
 internal abstract class TunnelStream : Stream

@@ -1,8 +1,9 @@
-using System;
 using System.Buffers;
+using System;
+using Socks5.Protocol.Internal;
 using Socks5.Protocol.Wire;
 
-namespace Socks5.Protocol.Internal;
+namespace Socks5.Protocol.Wire;
 
 /// <summary>
 /// The shape shared by the request (VER, CMD, RSV, address) and the reply (VER, REP, RSV, address) of RFC 1928.

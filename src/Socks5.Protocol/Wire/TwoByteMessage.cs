@@ -1,8 +1,9 @@
-using System;
 using System.Buffers;
+using System;
+using Socks5.Protocol.Internal;
 using Socks5.Protocol.Wire;
 
-namespace Socks5.Protocol.Internal;
+namespace Socks5.Protocol.Wire;
 
 /// <summary>
 /// The shape shared by the method selection message (VER 5, METHOD) and the RFC 1929 reply (VER 1, STATUS):

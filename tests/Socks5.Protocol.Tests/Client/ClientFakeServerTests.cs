@@ -1,12 +1,14 @@
 using System.Net;
 using System.Text;
 using Socks5.Protocol.Engine;
-using Socks5.Protocol.Hosting;
+using Socks5.Protocol.Client;
+using Socks5.Protocol.Server;
+using Socks5.Protocol.Transport;
 using Socks5.Protocol.Tests.Support;
 using Socks5.Protocol.Wire;
 using Xunit;
 
-namespace Socks5.Protocol.Tests.Hosting;
+namespace Socks5.Protocol.Tests.Client;
 
 /// <summary>The client against a scripted server that sends exactly the bytes each test chooses.</summary>
 public class ClientFakeServerTests
@@ -439,7 +441,7 @@ public class ClientFakeServerTests
         using var proxy = new FakeProxy();
         Task<Socks5Tunnel> connecting = Task.Run(async () =>
         {
-            var pipe = await Socks5.Protocol.Pipelines.SocketPipe.ConnectAsync(proxy.EndPoint);
+            var pipe = await Socks5.Protocol.Transport.SocketPipe.ConnectAsync(proxy.EndPoint);
             return await new Socks5Client(new IPEndPoint(IPAddress.Loopback, 1)).ConnectOverAsync(pipe, Target);
         });
         using FakeConnection server = await proxy.AcceptAsync();

@@ -1,10 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
-using Socks5.Protocol.Hosting;
+using Socks5.Protocol.Client;
+using Socks5.Protocol.Server;
+using Socks5.Protocol.Transport;
 using Socks5.Protocol.Tests.Support;
 using Xunit;
 
-namespace Socks5.Protocol.Tests.Hosting;
+namespace Socks5.Protocol.Tests.Client;
 
 /// <summary>Every client test runs under this bound, so a hang fails instead of stalling the suite.</summary>
 internal static class Bounded

@@ -2,11 +2,13 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Socks5.Protocol.Hosting;
+using Socks5.Protocol.Client;
+using Socks5.Protocol.Server;
+using Socks5.Protocol.Transport;
 using Socks5.Protocol.Tests.Support;
 using Xunit;
 
-namespace Socks5.Protocol.Tests.Hosting;
+namespace Socks5.Protocol.Tests.Client;
 
 /// <summary>The UDP association against a scripted server and a hand-driven relay socket.</summary>
 public class ClientUdpFakeTests

@@ -1,8 +1,10 @@
 using System.Net;
-using Socks5.Protocol.Hosting;
+using Socks5.Protocol.Client;
+using Socks5.Protocol.Server;
+using Socks5.Protocol.Transport;
 using Xunit;
 
-namespace Socks5.Protocol.Tests.Hosting;
+namespace Socks5.Protocol.Tests.Client;
 
 /// <summary>The client's text helpers: escaping what the proxy sent, and which relay names may be looked up.</summary>
 public class EndPointsTextTests

@@ -1,6 +1,8 @@
 using System.Net;
 using Socks5.Protocol.Engine;
-using Socks5.Protocol.Hosting;
+using Socks5.Protocol.Client;
+using Socks5.Protocol.Server;
+using Socks5.Protocol.Transport;
 using Socks5.Protocol.Wire;
 using Xunit;
 

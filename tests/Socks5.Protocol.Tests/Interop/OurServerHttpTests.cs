@@ -1,8 +1,11 @@
 using System.Net;
 using System.Net.Http;
 using Socks5.Protocol.Engine;
-using Socks5.Protocol.Hosting;
-using Socks5.Protocol.Tests.Hosting;
+using Socks5.Protocol.Client;
+using Socks5.Protocol.Server;
+using Socks5.Protocol.Transport;
+using Socks5.Protocol.Tests.Client;
+using Socks5.Protocol.Tests.Server;
 using Socks5.Protocol.Wire;
 using Xunit;
 

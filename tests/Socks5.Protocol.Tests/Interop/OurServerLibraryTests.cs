@@ -1,6 +1,9 @@
 using System.Net;
-using Socks5.Protocol.Hosting;
-using Socks5.Protocol.Tests.Hosting;
+using Socks5.Protocol.Client;
+using Socks5.Protocol.Server;
+using Socks5.Protocol.Transport;
+using Socks5.Protocol.Tests.Client;
+using Socks5.Protocol.Tests.Server;
 using Socks5.Protocol.Wire;
 using Xunit;
 

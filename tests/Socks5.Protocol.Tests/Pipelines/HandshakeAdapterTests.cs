@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Text;
 using Socks5.Protocol.Engine;
 using Socks5.Protocol.Pipelines;
+using Socks5.Protocol.Transport;
 using Socks5.Protocol.Tests.Support;
 using Socks5.Protocol.Wire;
 using Xunit;

@@ -1,5 +1,6 @@
 using System.Text;
-using Socks5.Protocol.Tests.Hosting;
+using Socks5.Protocol.Tests.Client;
+using Socks5.Protocol.Tests.Server;
 using Socks5.Protocol.Tests.Interop;
 using Xunit;
 

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Net;
 using Socks5.Protocol.Engine;
-using Socks5.Protocol.Hosting;
+using Socks5.Protocol.Client;
+using Socks5.Protocol.Server;
+using Socks5.Protocol.Transport;
 using Socks5.Protocol.Wire;
 using Socks5.Server;
 using Xunit;

@@ -2,12 +2,14 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using Socks5.Protocol.Hosting;
+using Socks5.Protocol.Client;
+using Socks5.Protocol.Server;
+using Socks5.Protocol.Transport;
 using Socks5.Protocol.Tests.Interop;
 using Socks5.Protocol.Wire;
 using Xunit;
 
-namespace Socks5.Protocol.Tests.Hosting;
+namespace Socks5.Protocol.Tests.Server;
 
 /// <summary>
 /// Where the server may dial, accept from and send to: never an unspecified address, never its own listeners, a BIND peer

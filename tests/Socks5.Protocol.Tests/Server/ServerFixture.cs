@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
 using System.Net;
-using Socks5.Protocol.Hosting;
+using Socks5.Protocol.Client;
+using Socks5.Protocol.Server;
+using Socks5.Protocol.Transport;
 
-namespace Socks5.Protocol.Tests.Hosting;
+namespace Socks5.Protocol.Tests.Server;
 
 /// <summary>A <see cref="Socks5Server"/> on free loopback ports (127.0.0.1 and ::1), with its reports collected.</summary>
 public sealed class TestServer : IDisposable

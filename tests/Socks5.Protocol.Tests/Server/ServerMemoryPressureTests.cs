@@ -1,11 +1,13 @@
 using System.Net.Sockets;
-using Socks5.Protocol.Hosting;
+using Socks5.Protocol.Client;
+using Socks5.Protocol.Server;
+using Socks5.Protocol.Transport;
 using Socks5.Protocol.Tests.Interop;
-using Socks5.Protocol.Tests.Pipelines;
+using Socks5.Protocol.Tests.Transport;
 using Socks5.Protocol.Wire;
 using Xunit;
 
-namespace Socks5.Protocol.Tests.Hosting;
+namespace Socks5.Protocol.Tests.Server;
 
 /// <summary>
 /// The whole server when the relay's buffer rents fail (memory running out): tunnels through it end, but no byte ever

@@ -1,13 +1,15 @@
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
-using Socks5.Protocol.Hosting;
+using Socks5.Protocol.Client;
+using Socks5.Protocol.Server;
+using Socks5.Protocol.Transport;
 using Socks5.Protocol.Tests.Interop;
 using Socks5.Protocol.Wire;
 using Xunit;
-using static Socks5.Protocol.Tests.Hosting.ServerDefectTests;
+using static Socks5.Protocol.Tests.Server.ServerDefectTests;
 
-namespace Socks5.Protocol.Tests.Hosting;
+namespace Socks5.Protocol.Tests.Server;
 
 /// <summary>
 /// The options that loosen the server's fixed rules (<see cref="Socks5ServerOptions.AllowSelfConnect"/>,

@@ -4,12 +4,14 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Socks5.Protocol.Engine;
-using Socks5.Protocol.Hosting;
+using Socks5.Protocol.Client;
+using Socks5.Protocol.Server;
+using Socks5.Protocol.Transport;
 using Socks5.Protocol.Tests.Interop;
 using Socks5.Protocol.Wire;
 using Xunit;
 
-namespace Socks5.Protocol.Tests.Hosting;
+namespace Socks5.Protocol.Tests.Server;
 
 /// <summary>The library's server over loopback sockets, driven by raw-byte clients.</summary>
 public class ServerTests

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Socks5.Protocol.Tests.Pipelines;
+namespace Socks5.Protocol.Tests.Transport;
 
 /// <summary>
 /// A pool that reuses its arrays (as ArrayPool.Shared does), fails every n-th rent larger than the relay's first

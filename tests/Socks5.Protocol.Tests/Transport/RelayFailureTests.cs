@@ -2,9 +2,10 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using Socks5.Protocol.Pipelines;
+using Socks5.Protocol.Transport;
 using Xunit;
 
-namespace Socks5.Protocol.Tests.Pipelines;
+namespace Socks5.Protocol.Tests.Transport;
 
 /// <summary>
 /// The relay when something other than the network fails: a buffer rent that throws (memory running out) or a pipe that

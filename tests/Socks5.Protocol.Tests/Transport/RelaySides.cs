@@ -1,8 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using Socks5.Protocol.Pipelines;
+using Socks5.Protocol.Transport;
 
-namespace Socks5.Protocol.Tests.Pipelines;
+namespace Socks5.Protocol.Tests.Transport;
 
 /// <summary>
 /// Two connected loopback socket pairs for relay tests: the relay's ends as <see cref="SocketPipe"/>s (the client's

@@ -4,9 +4,10 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Socks5.Protocol.Pipelines;
+using Socks5.Protocol.Transport;
 using Xunit;
 
-namespace Socks5.Protocol.Tests.Pipelines;
+namespace Socks5.Protocol.Tests.Transport;
 
 /// <summary>
 /// <see cref="Socks5Relay"/> between loopback sockets: two <see cref="SocketPipe"/>s (relayed socket to socket) and a

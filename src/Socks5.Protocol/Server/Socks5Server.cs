@@ -330,9 +330,10 @@ public sealed class Socks5Server : IDisposable
         try
         {
             socket.NoDelay = true;
-            // The pipe only carries the handshake (a tunnel is relayed socket to socket), so small buffers do, and the
-            // handshake's messages are read straight into one: the connection waits without one once the request is in.
-            var pipe = new SocketPipe(socket, bufferSize: 4096) { WaitWithoutBuffer = false };
+            // The pipe carries the handshake (a CONNECT or BIND tunnel is relayed socket to socket, without it), so a small
+            // buffer does, and the handshake's messages are read straight into it, without a zero-byte wait first. The
+            // one connection that reads it while idle, a UDP association's or a waiting BIND's, holds those 4 KiB.
+            var pipe = new SocketPipe(socket, bufferSize: 4096, waitWithoutBuffer: false);
             _ = ServeAsync(pipe, pipe.RemoteEndPoint, pipe.LocalEndPoint, owned: pipe, CancellationToken.None);
         }
         catch

@@ -65,11 +65,6 @@ internal sealed class Socks5ServerConnection
         try
         {
             ServerEvent e = await ReadRequestAsync(cancellationToken).ConfigureAwait(false);
-            if (_client is SocketPipe socketPipe)
-            {
-                // Whatever is read from now on (BIND's watch, a UDP association's control connection) may idle for long.
-                socketPipe.WaitWithoutBuffer = true;
-            }
 
             // MustClose: the engine wrote what the client is owed; the report says why.
             if (e == ServerEvent.RequestReceived)
@@ -497,20 +492,8 @@ internal sealed class Socks5ServerConnection
         var socket = new Socket(destination.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-#if NET
-            await socket.ConnectAsync(destination, cancellationToken).ConfigureAwait(false);
-#else
-            using (cancellationToken.Register(static s => ((Socket)s!).Dispose(), socket))
-            {
-                await Task.Factory.FromAsync(socket.BeginConnect, socket.EndConnect, destination, null).ConfigureAwait(false);
-            }
-#endif
+            await SocketConnector.ConnectAsync(socket, destination, cancellationToken).ConfigureAwait(false);
             return socket;
-        }
-        catch (ObjectDisposedException) when (cancellationToken.IsCancellationRequested)
-        {
-            socket.Dispose();
-            throw new OperationCanceledException(cancellationToken);
         }
         catch
         {

@@ -19,6 +19,7 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
 {
     private NetworkStream? _stream;
     private readonly int _bufferSize;
+    private readonly bool _waitWithoutBuffer;
     private PipeReader? _input;
     private HalfClosingPipeWriter? _output;
     private EndPoint? _remoteEndPoint;
@@ -31,13 +32,26 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
     /// <summary>Wraps a connected socket. The pipe owns it from now on and closes it on dispose.</summary>
     /// <param name="socket">A connected stream socket.</param>
     /// <param name="bufferSize">
-    /// The minimum size of the buffers the reader rents while data flows (none is held while the socket is idle). The
-    /// default, 128 KiB, is socat's relay buffer: on loopback a 16 KiB buffer costs twice the CPU per byte relayed.
+    /// The minimum size of the buffers the reader rents while data flows. The default, 128 KiB, is socat's relay buffer:
+    /// on loopback a 16 KiB buffer costs twice the CPU per byte relayed.
     /// </param>
-    public SocketPipe(Socket socket, int bufferSize = 128 * 1024)
+    /// <param name="waitWithoutBuffer">
+    /// True (the default) for a connection that may stay idle: the reader first waits with a zero-byte read, holding no
+    /// buffer, and rents one only when bytes are there. False for one whose next bytes are expected at once (a server's
+    /// handshake, the client's next message): each read goes straight into a buffer, one receive and one
+    /// <c>poll(2)</c> fewer per message, but an idle reader then holds a buffer of <paramref name="bufferSize"/>.
+    /// A socket handed to <see cref="Socks5Relay"/> waits without a buffer either way.
+    /// </param>
+    public SocketPipe(Socket socket, int bufferSize = 128 * 1024, bool waitWithoutBuffer = true)
     {
         Socket = socket ?? throw new ArgumentNullException(nameof(socket));
+        if (bufferSize <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(bufferSize), bufferSize, "The buffer size must be positive.");
+        }
+
         _bufferSize = bufferSize;
+        _waitWithoutBuffer = waitWithoutBuffer;
     }
 
     /// <summary>The socket.</summary>
@@ -60,13 +74,6 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
     public PipeWriter Output => _output ?? CreateOutput();
 
     /// <summary>
-    /// False while a reader that expects its next bytes at once (a handshake's next message) should read straight into a
-    /// buffer, skipping the zero-byte wait: one receive fewer and no <c>poll(2)</c> per message, but a buffer held while
-    /// it waits. True (the default) for anything that may stay idle.
-    /// </summary>
-    internal bool WaitWithoutBuffer { get; set; } = true;
-
-    /// <summary>
     /// True when the socket can be handed over (<see cref="Detach"/>): not disposed or detached, and the writer, if any,
     /// neither completed (a FIN already sent) nor holding bytes not yet flushed.
     /// </summary>
@@ -87,16 +94,7 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
         try
         {
             socket.NoDelay = true;
-#if NET
-            await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
-#else
-            using (cancellationToken.Register(static s => ((Socket)s!).Dispose(), socket))
-            {
-                await Task.Factory.FromAsync(socket.BeginConnect, socket.EndConnect, endPoint, null).ConfigureAwait(false);
-            }
-
-            cancellationToken.ThrowIfCancellationRequested();
-#endif
+            await SocketConnector.ConnectAsync(socket, endPoint, cancellationToken).ConfigureAwait(false);
             return new SocketPipe(socket);
         }
         catch
@@ -252,13 +250,13 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             count > 0 ? _inner.ReadAsync(buffer, offset, count, cancellationToken)
-            : _pipe.WaitWithoutBuffer ? WaitReadableAsync(cancellationToken).AsTask()
+            : _pipe._waitWithoutBuffer ? WaitReadableAsync(cancellationToken).AsTask()
             : Task.FromResult(0);
 
 #if NET
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
             !buffer.IsEmpty ? _inner.ReadAsync(buffer, cancellationToken)
-            : _pipe.WaitWithoutBuffer ? WaitReadableAsync(cancellationToken)
+            : _pipe._waitWithoutBuffer ? WaitReadableAsync(cancellationToken)
             : default;
 #endif
 

@@ -195,7 +195,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
             if (Interlocked.Decrement(ref _running) == 0)
             {
                 _stop.Dispose();
-                TrySetResult(new RelayResult(Volatile.Read(ref _fromFirst), Volatile.Read(ref _fromSecond)) { Error = Volatile.Read(ref _error) });
+                TrySetResult(new RelayResult { BytesFromFirst = Volatile.Read(ref _fromFirst), BytesFromSecond = Volatile.Read(ref _fromSecond), Error = Volatile.Read(ref _error) });
             }
         }
     }

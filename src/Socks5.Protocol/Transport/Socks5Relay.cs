@@ -8,10 +8,14 @@ using System.Threading.Tasks;
 namespace Socks5.Protocol.Transport;
 
 /// <summary>The bytes a finished relay moved each way, and what ended it when it did not end cleanly.</summary>
-/// <param name="BytesFromFirst">Bytes read from the first pipe and written to the second (client to target, for a server).</param>
-/// <param name="BytesFromSecond">Bytes read from the second pipe and written to the first.</param>
-public readonly record struct RelayResult(long BytesFromFirst, long BytesFromSecond)
+public readonly record struct RelayResult
 {
+    /// <summary>Bytes read from the first pipe and written to the second (client to target, for a server).</summary>
+    public long BytesFromFirst { get; init; }
+
+    /// <summary>Bytes read from the second pipe and written to the first.</summary>
+    public long BytesFromSecond { get; init; }
+
     /// <summary>
     /// The failure that ended the tunnel (a reset, or anything else that went wrong in either direction, such as memory
     /// running out), or null when both directions ended with a FIN or the relay was stopped or timed out.
@@ -93,7 +97,7 @@ public static class Socks5Relay
         }
 
         await both.ConfigureAwait(false);
-        return new RelayResult(Volatile.Read(ref counters[0]), Volatile.Read(ref counters[1])) { Error = Volatile.Read(ref errors[0]) };
+        return new RelayResult { BytesFromFirst = Volatile.Read(ref counters[0]), BytesFromSecond = Volatile.Read(ref counters[1]), Error = Volatile.Read(ref errors[0]) };
     }
 
     // Stops the relay when the byte counters have not moved for a whole idle period. The clock is the monotonic

@@ -58,7 +58,7 @@ public class RelayTests
         Assert.Equal("answer"u8.ToArray(), await ReadToEndAsync(clientSide, Timeout()));
 
         RelayResult result = await relay.WaitAsync(Timeout());
-        Assert.Equal(new RelayResult(18, 6), result);
+        Assert.Equal(new RelayResult { BytesFromFirst = 18, BytesFromSecond = 6 }, result);
         Assert.Throws<InvalidOperationException>(() => first.Input);
     }
 
@@ -85,7 +85,7 @@ public class RelayTests
         await targetSide.SendAsync("still heard"u8.ToArray(), SocketFlags.None);
         targetSide.Shutdown(SocketShutdown.Send);
         Assert.Equal("still heard"u8.ToArray(), await ReadToEndAsync(clientSide, Timeout()));
-        Assert.Equal(new RelayResult(10, 11), await relay.WaitAsync(Timeout()));
+        Assert.Equal(new RelayResult { BytesFromFirst = 10, BytesFromSecond = 11 }, await relay.WaitAsync(Timeout()));
     }
 
     [Theory]
@@ -117,7 +117,7 @@ public class RelayTests
         await Task.WhenAll(sendForward, sendBack);
         Assert.Equal(SHA256.HashData(data), SHA256.HashData(await atTarget));
         Assert.Equal(SHA256.HashData(data), SHA256.HashData(await atClient));
-        Assert.Equal(new RelayResult(size, size), await relay.WaitAsync(Timeout()));
+        Assert.Equal(new RelayResult { BytesFromFirst = size, BytesFromSecond = size }, await relay.WaitAsync(Timeout()));
     }
 
     [Fact]
@@ -163,7 +163,7 @@ public class RelayTests
         await Task.Delay(50);
         Assert.False(relay.IsCompleted);
         stop.Cancel();
-        Assert.Equal(new RelayResult(0, 0), await relay.WaitAsync(Timeout()));
+        Assert.Equal(new RelayResult { BytesFromFirst = 0, BytesFromSecond = 0 }, await relay.WaitAsync(Timeout()));
         Assert.Empty(await ReadToEndOrResetAsync(clientSide));
         Assert.Empty(await ReadToEndOrResetAsync(targetSide));
     }
@@ -208,7 +208,7 @@ public class RelayTests
 
         Task<RelayResult> relay = Socks5Relay.RunAsync(first, second, TimeSpan.FromMilliseconds(200), Timeout());
         await clientSide.SendAsync("x"u8.ToArray(), SocketFlags.None);
-        Assert.Equal(new RelayResult(1, 0), await relay.WaitAsync(Timeout()));
+        Assert.Equal(new RelayResult { BytesFromFirst = 1, BytesFromSecond = 0 }, await relay.WaitAsync(Timeout()));
         Assert.Equal("x"u8.ToArray(), await ReadToEndOrResetAsync(targetSide));
     }
 

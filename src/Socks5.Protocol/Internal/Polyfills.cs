@@ -1,5 +1,16 @@
-// Attributes the compiler understands by name, missing from netstandard2.0.
+// The platform differences, in one place: on netstandard2.0 these stand in for what .NET (net10.0) has, with the same
+// names and shapes, so the code that calls them needs no #if. What remains as #if elsewhere is a feature that exists on
+// .NET only (the socket-to-socket relay, HttpClient's connect callback) or an override of a member the netstandard2.0
+// base type lacks.
 #if !NET
+using System;
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+
 namespace System.Diagnostics.CodeAnalysis
 {
     [AttributeUsage(AttributeTargets.Method, Inherited = false)]
@@ -28,6 +39,93 @@ namespace System.Runtime.CompilerServices
 {
     internal static class IsExternalInit
     {
+    }
+}
+
+namespace Socks5.Protocol.Internal
+{
+    /// <summary>Members .NET has and netstandard2.0 lacks, as extension methods of the same names.</summary>
+    internal static class Polyfills
+    {
+        /// <summary>MemoryExtensions.IndexOfAnyExcept(span, value).</summary>
+        public static int IndexOfAnyExcept(this ReadOnlySpan<byte> span, byte value)
+        {
+            for (int i = 0; i < span.Length; i++)
+            {
+                if (span[i] != value)
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+
+        /// <summary>Encoding.GetString(ReadOnlySpan&lt;byte&gt;).</summary>
+        public static string GetString(this Encoding encoding, ReadOnlySpan<byte> bytes) => encoding.GetString(bytes.ToArray());
+
+        /// <summary>IPAddress.TryWriteBytes(Span&lt;byte&gt;, out int).</summary>
+        public static bool TryWriteBytes(this IPAddress address, Span<byte> destination, out int bytesWritten)
+        {
+            byte[] bytes = address.GetAddressBytes();
+            bytesWritten = bytes.Length <= destination.Length ? bytes.Length : 0;
+            return bytes.AsSpan().TryCopyTo(destination);
+        }
+
+        /// <summary>
+        /// Socket.ConnectAsync(EndPoint, CancellationToken). netstandard2.0 has no cancellable connect: closing the socket
+        /// is what stops it, and the failure that follows is reported as the cancellation it is.
+        /// </summary>
+        public static async ValueTask ConnectAsync(this Socket socket, EndPoint endPoint, CancellationToken cancellationToken)
+        {
+            try
+            {
+                using (cancellationToken.Register(static s => ((Socket)s!).Dispose(), socket))
+                {
+                    await Task.Factory.FromAsync(socket.BeginConnect, socket.EndConnect, endPoint, null).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or SocketException && cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(cancellationToken);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        /// <summary>Socket.SendToAsync(ReadOnlyMemory&lt;byte&gt;, SocketFlags, EndPoint).</summary>
+        public static async ValueTask<int> SendToAsync(this Socket socket, ReadOnlyMemory<byte> buffer, SocketFlags socketFlags, EndPoint remoteEP)
+        {
+            if (System.Runtime.InteropServices.MemoryMarshal.TryGetArray(buffer, out ArraySegment<byte> segment))
+            {
+                return await socket.SendToAsync(segment, socketFlags, remoteEP).ConfigureAwait(false);
+            }
+
+            byte[] copy = ArrayPool<byte>.Shared.Rent(buffer.Length);
+            try
+            {
+                buffer.CopyTo(copy);
+                return await socket.SendToAsync(new ArraySegment<byte>(copy, 0, buffer.Length), socketFlags, remoteEP).ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(copy);
+            }
+        }
+
+        /// <summary>Stream.ReadAsync(Memory&lt;byte&gt;, CancellationToken), for the zero-byte reads that wait for readability.</summary>
+        public static ValueTask<int> ReadAsync(this System.IO.Stream stream, Memory<byte> buffer, CancellationToken cancellationToken) =>
+            System.Runtime.InteropServices.MemoryMarshal.TryGetArray((ReadOnlyMemory<byte>)buffer, out ArraySegment<byte> segment)
+                ? new ValueTask<int>(stream.ReadAsync(segment.Array!, segment.Offset, segment.Count, cancellationToken))
+                : throw new NotSupportedException("Only array-backed memory is read on netstandard2.0.");
+
+        /// <summary>Dns.GetHostAddressesAsync(string, CancellationToken): the lookup itself cannot be cancelled there.</summary>
+        public static async Task<IPAddress[]> GetHostAddressesAsync(string host, CancellationToken cancellationToken)
+        {
+            IPAddress[] addresses = await Dns.GetHostAddressesAsync(host).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            return addresses;
+        }
     }
 }
 #endif

@@ -492,7 +492,7 @@ internal sealed class Socks5ServerConnection
         var socket = new Socket(destination.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await SocketConnector.ConnectAsync(socket, destination, cancellationToken).ConfigureAwait(false);
+            await socket.ConnectAsync(destination, cancellationToken).ConfigureAwait(false);
             return socket;
         }
         catch

@@ -6,6 +6,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
+using Socks5.Protocol.Internal;
 
 namespace Socks5.Protocol.Transport;
 
@@ -94,7 +95,7 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
         try
         {
             socket.NoDelay = true;
-            await SocketConnector.ConnectAsync(socket, endPoint, cancellationToken).ConfigureAwait(false);
+            await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
             return new SocketPipe(socket);
         }
         catch
@@ -274,11 +275,7 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
         {
             while (true)
             {
-#if NET
                 ValueTask<int> wait = _inner.ReadAsync(Memory<byte>.Empty, cancellationToken);
-#else
-                ValueTask<int> wait = new(_inner.ReadAsync(Array.Empty<byte>(), 0, 0, cancellationToken));
-#endif
                 if (wait.IsCompleted)
                 {
                     // Answered at once (the runtime peeked and saw bytes, the end or an error): no stale event involved.

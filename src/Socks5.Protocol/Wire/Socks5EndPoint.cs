@@ -78,7 +78,7 @@ public readonly ref struct Socks5EndPoint
     public ushort Port { get; }
 
     /// <summary>True when this is the all-zero IPv4 or IPv6 address (what a client sends when it does not know its address).</summary>
-    public bool IsUnspecifiedAddress => AddressType != AddressType.DomainName && Address.Length > 0 && Address.IndexOfAnyExcept0() < 0;
+    public bool IsUnspecifiedAddress => AddressType != AddressType.DomainName && Address.Length > 0 && Address.IndexOfAnyExcept((byte)0) < 0;
 
     /// <summary>The number of bytes <see cref="TryWrite"/> writes: ATYP, ADDR (with its length byte for a name) and PORT.</summary>
     public int EncodedLength => 1 + (AddressType == AddressType.DomainName ? 1 : 0) + Address.Length + 2;

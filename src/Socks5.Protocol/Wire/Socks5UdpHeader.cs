@@ -59,7 +59,7 @@ public readonly ref struct Socks5UdpHeader
         bytesConsumed = 0;
         error = ParseError.None;
         int reserved = Math.Min(source.Length, 2);
-        if (source.Slice(0, reserved).IndexOfAnyExcept0() >= 0)
+        if (source.Slice(0, reserved).IndexOfAnyExcept((byte)0) >= 0)
         {
             error = ParseError.NonZeroReserved;
             return OperationStatus.InvalidData;

@@ -87,9 +87,7 @@ internal sealed class BenchmarkRun
                 proxies.Add(await Proxy.StartSocatAsync(_env, sink.EndPoint));
             }
 
-            proxies.Add(await Proxy.StartOursAsync(_env));
-            proxies.Add(await Proxy.StartOursAsync(_env, inlineCompletions: true));
-            await AddSocksPeersAsync(proxies);
+            await AddSocksProxiesAsync(proxies);
             var series = proxies.ToDictionary(p => p?.Name ?? Measurements.Direct, p => new Series(p?.Name ?? Measurements.Direct));
             Console.WriteLine($"bulk: {_settings.BulkBytes / (1024 * 1024)} MiB per round, {_settings.Rounds} rounds, through {string.Join(", ", series.Keys)}");
 
@@ -136,10 +134,7 @@ internal sealed class BenchmarkRun
         }
         finally
         {
-            foreach (Proxy? proxy in proxies)
-            {
-                proxy?.Dispose();
-            }
+            DisposeAll(proxies);
         }
     }
 
@@ -149,9 +144,7 @@ internal sealed class BenchmarkRun
         var proxies = new List<Proxy?> { null };
         try
         {
-            proxies.Add(await Proxy.StartOursAsync(_env));
-            proxies.Add(await Proxy.StartOursAsync(_env, inlineCompletions: true));
-            await AddSocksPeersAsync(proxies);
+            await AddSocksProxiesAsync(proxies);
             var series = proxies.ToDictionary(p => p?.Name ?? Measurements.PlainConnect, p => new Series(p?.Name ?? Measurements.PlainConnect));
             int clients = _settings.HandshakeClients;
             Console.WriteLine($"handshakes: {clients} clients, {_settings.HandshakeWarmup.TotalSeconds} s unmeasured through each, then {_settings.HandshakeDuration.TotalSeconds} s per round, {_settings.Rounds} rounds");
@@ -196,10 +189,7 @@ internal sealed class BenchmarkRun
         }
         finally
         {
-            foreach (Proxy? proxy in proxies)
-            {
-                proxy?.Dispose();
-            }
+            DisposeAll(proxies);
         }
     }
 
@@ -299,10 +289,7 @@ internal sealed class BenchmarkRun
         }
         finally
         {
-            foreach (IDisposable disposable in owned)
-            {
-                disposable.Dispose();
-            }
+            DisposeAll(owned);
         }
     }
 
@@ -317,8 +304,11 @@ internal sealed class BenchmarkRun
         return (f[0], f[1], f[2], f[3]);
     }
 
-    private async Task AddSocksPeersAsync(List<Proxy?> proxies)
+    /// <summary>The SOCKS5 rows of the bulk and handshake sections: ours, ours with inline completions, and the peers here.</summary>
+    private async Task AddSocksProxiesAsync(List<Proxy?> proxies)
     {
+        proxies.Add(await Proxy.StartOursAsync(_env));
+        proxies.Add(await Proxy.StartOursAsync(_env, inlineCompletions: true));
         if (_env.Danted is not null)
         {
             proxies.Add(await Proxy.StartDantedAsync(_env));
@@ -334,6 +324,14 @@ internal sealed class BenchmarkRun
     {
         bool met = higherIsBetter ? value >= threshold : value <= threshold;
         _targets.Add((name, met, string.Create(CultureInfo.InvariantCulture, $"measured {value:F2}{unit}")));
+    }
+
+    private static void DisposeAll(IEnumerable<IDisposable?> owned)
+    {
+        foreach (IDisposable? disposable in owned)
+        {
+            disposable?.Dispose();
+        }
     }
 
     private static IEnumerable<T> Rotate<T>(List<T> items, int by) => items.Skip(by % items.Count).Concat(items.Take(by % items.Count));

@@ -78,53 +78,12 @@ internal static class ClientSide
 }
 
 /// <summary>An HTTP/1.1 responder on loopback: reads a request head, answers <see cref="Body"/> and closes.</summary>
-internal sealed class TinyHttpServer : IDisposable
+internal sealed class TinyHttpServer : LoopbackServer
 {
     public const string Body = "ok";
     private static readonly byte[] Response = Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {Body.Length}\r\nConnection: close\r\n\r\n{Body}");
-    private readonly Socket _listener = Loopback.Listen();
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
 
-    public TinyHttpServer()
-    {
-        _loop = Task.Run(LoopAsync);
-    }
-
-    public IPEndPoint EndPoint => Loopback.EndPointOf(_listener);
-
-    public void Dispose()
-    {
-        _stop.Cancel();
-        _listener.Dispose();
-        try
-        {
-            _loop.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-        }
-
-        _stop.Dispose();
-    }
-
-    private async Task LoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            Socket accepted;
-            try
-            {
-                accepted = await _listener.AcceptAsync(_stop.Token);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-
-            _ = AnswerAsync(accepted);
-        }
-    }
+    protected override void OnAccepted(Socket socket) => _ = AnswerAsync(socket);
 
     private async Task AnswerAsync(Socket socket)
     {
@@ -136,7 +95,7 @@ internal sealed class TinyHttpServer : IDisposable
                 int filled = 0;
                 while (filled < buffer.Length)
                 {
-                    int read = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, _stop.Token);
+                    int read = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, Stopping);
                     if (read == 0)
                     {
                         return; // a tunnel opened and closed without a request
@@ -145,10 +104,10 @@ internal sealed class TinyHttpServer : IDisposable
                     filled += read;
                     if (buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8) >= 0)
                     {
-                        await Loopback.SendAllAsync(socket, Response, _stop.Token);
+                        await Loopback.SendAllAsync(socket, Response, Stopping);
                         socket.Shutdown(SocketShutdown.Send);
                         // Wait for the client's close so that the response is never cut by a reset.
-                        while (await socket.ReceiveAsync(buffer, SocketFlags.None, _stop.Token) > 0)
+                        while (await socket.ReceiveAsync(buffer, SocketFlags.None, Stopping) > 0)
                         {
                         }
 

@@ -162,80 +162,24 @@ internal sealed class BulkSink : IDisposable
 }
 
 /// <summary>The handshake target: accepts and closes at once, on two accept loops.</summary>
-internal sealed class AcceptCloseTarget : IDisposable
+internal sealed class AcceptCloseTarget : LoopbackServer
 {
-    private readonly Socket _listener = Loopback.Listen();
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task[] _loops;
-
     public AcceptCloseTarget()
+        : base(acceptLoops: 2)
     {
-        _loops = new[] { Task.Run(LoopAsync), Task.Run(LoopAsync) };
     }
 
-    public IPEndPoint EndPoint => Loopback.EndPointOf(_listener);
-
-    public void Dispose()
-    {
-        _stop.Cancel();
-        _listener.Dispose();
-        try
-        {
-            Task.WaitAll(_loops, TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-        }
-
-        _stop.Dispose();
-    }
-
-    private async Task LoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            try
-            {
-                Socket accepted = await _listener.AcceptAsync(_stop.Token);
-                accepted.Dispose();
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                if (_stop.IsCancellationRequested)
-                {
-                    return;
-                }
-            }
-        }
-    }
+    protected override void OnAccepted(Socket socket) => socket.Dispose();
 }
 
 /// <summary>
 /// The idle-tunnel target: for each connection reads <see cref="ExchangeBytes"/>, echoes them, then holds the connection
 /// open and silent until <see cref="CloseAll"/>.
 /// </summary>
-internal sealed class EchoOnceHoldTarget : IDisposable
+internal sealed class EchoOnceHoldTarget : LoopbackServer
 {
     public const int ExchangeBytes = 1024;
-    private readonly Socket _listener = Loopback.Listen();
-    private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentBag<Socket> _held = new();
-    private readonly Task _loop;
-
-    public EchoOnceHoldTarget()
-    {
-        _loop = Task.Run(LoopAsync);
-    }
-
-    public IPEndPoint EndPoint => Loopback.EndPointOf(_listener);
 
     public void CloseAll()
     {
@@ -245,48 +189,21 @@ internal sealed class EchoOnceHoldTarget : IDisposable
         }
     }
 
-    public void Dispose()
+    protected override void OnAccepted(Socket socket)
     {
-        _stop.Cancel();
-        _listener.Dispose();
-        try
-        {
-            _loop.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-        }
-
-        CloseAll();
-        _stop.Dispose();
+        _held.Add(socket);
+        _ = EchoOnceAsync(socket);
     }
 
-    private async Task LoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            Socket accepted;
-            try
-            {
-                accepted = await _listener.AcceptAsync(_stop.Token);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                return;
-            }
-
-            _held.Add(accepted);
-            _ = EchoOnceAsync(accepted);
-        }
-    }
+    protected override void OnStopped() => CloseAll();
 
     private async Task EchoOnceAsync(Socket socket)
     {
         try
         {
             byte[] buffer = new byte[ExchangeBytes];
-            await Loopback.ReceiveExactlyAsync(socket, buffer, _stop.Token);
-            await Loopback.SendAllAsync(socket, buffer, _stop.Token);
+            await Loopback.ReceiveExactlyAsync(socket, buffer, Stopping);
+            await Loopback.SendAllAsync(socket, buffer, Stopping);
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException or IOException)
         {

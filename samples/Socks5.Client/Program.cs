@@ -96,7 +96,7 @@ internal static class Program
 
     private static async Task<int> ConnectAsync(Socks5Client client, Arguments args, CancellationToken cancellationToken)
     {
-        using Socks5Tunnel tunnel = await client.ConnectAsync(args.Host!, args.Port, cancellationToken);
+        await using Socks5Tunnel tunnel = await client.ConnectAsync(args.Host!, args.Port, cancellationToken);
         await PumpAsync(tunnel, cancellationToken);
         return 0;
     }
@@ -121,7 +121,7 @@ internal static class Program
 
     private static async Task<int> UdpAsync(Socks5Client client, Arguments args, CancellationToken cancellationToken)
     {
-        using Socks5UdpAssociation association = await client.AssociateUdpAsync(cancellationToken);
+        await using Socks5UdpAssociation association = await client.AssociateUdpAsync(cancellationToken);
         await association.SendToAsync(Encoding.UTF8.GetBytes(args.Message!), EndPointOf(args.Host!, args.Port), cancellationToken);
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         wait.CancelAfter(args.Timeout);
@@ -143,9 +143,9 @@ internal static class Program
 
     private static async Task<int> BindAsync(Socks5Client client, CancellationToken cancellationToken)
     {
-        using Socks5PendingBind bind = await client.BindAsync(null, cancellationToken);
+        await using Socks5PendingBind bind = await client.BindAsync(null, cancellationToken);
         Console.WriteLine($"listening {Format(bind.ListenAddress)}");
-        using Socks5Tunnel tunnel = await bind.AcceptAsync(cancellationToken);
+        await using Socks5Tunnel tunnel = await bind.AcceptAsync(cancellationToken);
         Console.WriteLine($"peer {Format(tunnel.BoundAddress)}");
         await PumpAsync(tunnel, cancellationToken);
         return 0;

@@ -64,23 +64,21 @@ public sealed class Socks5Client
         ConnectAsync(EndPoints.FromHost(host, port), cancellationToken);
 
     /// <summary>Opens a tunnel to <paramref name="destination"/> through the proxy (CONNECT).</summary>
-    /// <param name="destination">An <see cref="IPEndPoint"/> or a <see cref="DnsEndPoint"/>.</param>
+    /// <param name="destination">
+    /// An <see cref="IPEndPoint"/>, or a <see cref="DnsEndPoint"/> whose name goes to the proxy unresolved (unless
+    /// <see cref="Socks5ClientOptions.ResolveNamesLocally"/>). It becomes <see cref="Socks5Tunnel.Destination"/>.
+    /// </param>
     /// <param name="cancellationToken">Cancels the whole operation; the connection is closed.</param>
     /// <returns>The established tunnel.</returns>
+    /// <exception cref="ArgumentException">
+    /// The destination is neither an IP nor a DNS endpoint, or its name does not fit SOCKS5 (thrown before the proxy is contacted).
+    /// </exception>
     /// <exception cref="Socks5Exception">The proxy refused, failed the handshake, or could not be reached.</exception>
     /// <exception cref="TimeoutException">The connect or handshake timeout passed.</exception>
-    public async Task<Socks5Tunnel> ConnectAsync(EndPoint destination, CancellationToken cancellationToken = default)
+    public Task<Socks5Tunnel> ConnectAsync(EndPoint destination, CancellationToken cancellationToken = default)
     {
-        ProxyConnection proxy = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return await ConnectCoreAsync(proxy.Pipe, proxy.Owner, proxy.EndPoint, destination, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            proxy.Owner.Dispose();
-            throw;
-        }
+        CheckDestination(destination, nameof(destination));
+        return ConnectThroughProxyAsync(destination, cancellationToken);
     }
 
     /// <summary>
@@ -89,12 +87,16 @@ public sealed class Socks5Client
     /// not used; the credentials, name resolution and handshake timeout are.
     /// </summary>
     /// <param name="transport">The connection to the proxy, at its start.</param>
-    /// <param name="destination">An <see cref="IPEndPoint"/> or a <see cref="DnsEndPoint"/>.</param>
+    /// <param name="destination">An <see cref="IPEndPoint"/> or a <see cref="DnsEndPoint"/>, as for <see cref="ConnectAsync(EndPoint, CancellationToken)"/>.</param>
     /// <param name="cancellationToken">Cancels the handshake.</param>
     /// <returns>
-    /// The tunnel, reading and writing through <paramref name="transport"/>; disposing it disposes the transport when that
-    /// is <see cref="IDisposable"/>. On failure the transport is left to the caller, who should close it.
+    /// The tunnel, reading and writing through <paramref name="transport"/>. It owns the transport from then on: disposing
+    /// the tunnel completes the transport's reader and writer and disposes the transport when it is
+    /// <see cref="IDisposable"/>; <see cref="Socks5Tunnel.DisposeAsync"/> uses the transport's own <c>DisposeAsync</c>
+    /// instead when it is <c>IAsyncDisposable</c> (the .NET 10 build). On failure the transport is left to the caller,
+    /// who should close it.
     /// </returns>
+    /// <exception cref="ArgumentException">The destination is neither an IP nor a DNS endpoint, or its name does not fit SOCKS5.</exception>
     /// <exception cref="Socks5Exception">The proxy refused or failed the handshake.</exception>
     /// <exception cref="TimeoutException">The handshake timeout passed.</exception>
     public Task<Socks5Tunnel> ConnectOverAsync(IDuplexPipe transport, EndPoint destination, CancellationToken cancellationToken = default)
@@ -104,33 +106,28 @@ public sealed class Socks5Client
             throw new ArgumentNullException(nameof(transport));
         }
 
-        return ConnectCoreAsync(transport, transport as IDisposable, null, destination, cancellationToken);
+        CheckDestination(destination, nameof(destination));
+        return ConnectCoreAsync(transport, transport, null, destination, cancellationToken);
     }
 
     /// <summary>
     /// Asks the proxy to listen for one inbound connection (BIND). Returns as soon as the first reply names the address the
     /// proxy listens on; then await <see cref="Socks5PendingBind.AcceptAsync"/> for the peer.
     /// </summary>
-    /// <param name="expectedPeer">DST of the request: the peer expected to connect. Null sends 0.0.0.0:0 ("any").</param>
+    /// <param name="expectedPeer">
+    /// DST of the request: the peer expected to connect, an <see cref="IPEndPoint"/> or a <see cref="DnsEndPoint"/>. Null
+    /// sends 0.0.0.0:0 ("any").
+    /// </param>
     /// <param name="cancellationToken">Cancels the operation up to the first reply; the connection is closed.</param>
     /// <returns>The pending BIND, with the proxy's listening address.</returns>
+    /// <exception cref="ArgumentException">The expected peer is neither an IP nor a DNS endpoint, or its name does not fit SOCKS5.</exception>
     /// <exception cref="Socks5Exception">The proxy refused, failed the handshake, or could not be reached.</exception>
     /// <exception cref="TimeoutException">The connect or handshake timeout passed.</exception>
-    public async Task<Socks5PendingBind> BindAsync(EndPoint? expectedPeer = null, CancellationToken cancellationToken = default)
+    public Task<Socks5PendingBind> BindAsync(EndPoint? expectedPeer = null, CancellationToken cancellationToken = default)
     {
         EndPoint destination = expectedPeer ?? new IPEndPoint(IPAddress.Any, 0);
-        ProxyConnection proxy = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            Socks5ClientHandshake handshake = await HandshakeAsync(proxy.Pipe, proxy.EndPoint, Command.Bind, destination, cancellationToken).ConfigureAwait(false);
-            EndPoint listening = EndPoints.ReplaceUnspecified(handshake.Engine.BindAddress.ToEndPoint(), proxy.EndPoint);
-            return new Socks5PendingBind(this, handshake, proxy.Pipe, proxy.Owner, proxy.EndPoint, destination, listening);
-        }
-        catch
-        {
-            proxy.Owner.Dispose();
-            throw;
-        }
+        CheckDestination(destination, nameof(expectedPeer));
+        return BindThroughProxyAsync(destination, cancellationToken);
     }
 
     /// <summary>
@@ -148,7 +145,7 @@ public sealed class Socks5Client
     /// </remarks>
     public async Task<Socks5UdpAssociation> AssociateUdpAsync(CancellationToken cancellationToken = default)
     {
-        ProxyConnection proxy = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        ProxyConnection proxy = await OpenAsync(null, cancellationToken).ConfigureAwait(false);
         Socket? udp = null;
         try
         {
@@ -168,6 +165,65 @@ public sealed class Socks5Client
         catch
         {
             udp?.Dispose();
+            proxy.Owner.Dispose();
+            throw;
+        }
+    }
+
+    // A destination SOCKS5 cannot carry is the caller's mistake: say so before the proxy is contacted. A name resolved
+    // here never goes on the wire, so only a name sent to the proxy must fit ATYP X'03'.
+    private void CheckDestination(EndPoint destination, string paramName)
+    {
+        switch (destination)
+        {
+            case null:
+                throw new ArgumentNullException(paramName);
+            case IPEndPoint:
+            case DnsEndPoint when Options.ResolveNamesLocally:
+                return;
+            case DnsEndPoint:
+                Span<byte> buffer = stackalloc byte[Socks5EndPoint.MaxAddressLength];
+                try
+                {
+                    _ = Socks5EndPoint.FromEndPoint(destination, buffer);
+                }
+                catch (ArgumentException ex)
+                {
+                    // The inner exception says why (empty, longer than 255 bytes, not a valid international name).
+                    throw new ArgumentException($"The name {EndPoints.Format(destination)} cannot be sent to a SOCKS5 proxy: {ex.Message}", paramName, ex);
+                }
+
+                return;
+            default:
+                throw new ArgumentException($"SOCKS5 destinations are IP or DNS endpoints, not {destination.GetType().Name}.", paramName);
+        }
+    }
+
+    private async Task<Socks5Tunnel> ConnectThroughProxyAsync(EndPoint destination, CancellationToken cancellationToken)
+    {
+        ProxyConnection proxy = await OpenAsync(destination, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await ConnectCoreAsync(proxy.Pipe, proxy.Owner, proxy.EndPoint, destination, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            proxy.Owner.Dispose();
+            throw;
+        }
+    }
+
+    private async Task<Socks5PendingBind> BindThroughProxyAsync(EndPoint destination, CancellationToken cancellationToken)
+    {
+        ProxyConnection proxy = await OpenAsync(destination, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Socks5ClientHandshake handshake = await HandshakeAsync(proxy.Pipe, proxy.EndPoint, Command.Bind, destination, cancellationToken).ConfigureAwait(false);
+            EndPoint listening = EndPoints.ReplaceUnspecified(handshake.Engine.BindAddress.ToEndPoint(), proxy.EndPoint);
+            return new Socks5PendingBind(this, handshake, proxy.Pipe, proxy.Owner, proxy.EndPoint, destination, listening);
+        }
+        catch
+        {
             proxy.Owner.Dispose();
             throw;
         }
@@ -218,7 +274,7 @@ public sealed class Socks5Client
         return e;
     }
 
-    private async Task<Socks5Tunnel> ConnectCoreAsync(IDuplexPipe transport, IDisposable? owner, EndPoint? proxy, EndPoint destination, CancellationToken cancellationToken)
+    private async Task<Socks5Tunnel> ConnectCoreAsync(IDuplexPipe transport, object? owner, EndPoint? proxy, EndPoint destination, CancellationToken cancellationToken)
     {
         Socks5ClientHandshake handshake = await HandshakeAsync(transport, proxy, Command.Connect, destination, cancellationToken).ConfigureAwait(false);
         return new Socks5Tunnel(transport, owner, destination, EndPoints.ReplaceUnspecified(handshake.Engine.BoundAddress.ToEndPoint(), null));
@@ -271,15 +327,16 @@ public sealed class Socks5Client
             list.Add(new UsernamePasswordClientAuthenticator(Options.UserName, Options.Password ?? string.Empty));
         }
 
-        if (Options.Authenticators is not null)
+        if (Options.AuthenticatorFactory is not null)
         {
-            list.AddRange(Options.Authenticators());
+            list.AddRange(Options.AuthenticatorFactory());
         }
 
         return list;
     }
 
-    private async Task<ProxyConnection> OpenAsync(CancellationToken cancellationToken)
+    // destination: for the exception when the proxy cannot be reached (null for UDP ASSOCIATE, which has none yet).
+    private async Task<ProxyConnection> OpenAsync(EndPoint? destination, CancellationToken cancellationToken)
     {
         EndPoint proxy = Options.Proxy ?? throw new InvalidOperationException("Set the proxy's address.");
         if (Options.Via is Socks5Client via)
@@ -296,7 +353,7 @@ public sealed class Socks5Client
 
         try
         {
-            SocketPipe pipe = await SocketPipe.ConnectAsync(proxy, limit.Token).ConfigureAwait(false);
+            SocketPipe pipe = await ConnectToProxyAsync(proxy, limit.Token).ConfigureAwait(false);
             return new ProxyConnection(pipe, pipe, pipe.RemoteEndPoint is IPEndPoint ip ? IPAddresses.Unmap(ip) : proxy);
         }
         catch (Exception ex) when (limit.IsCancellationRequested && ex is OperationCanceledException or ObjectDisposedException or SocketException)
@@ -306,7 +363,35 @@ public sealed class Socks5Client
         }
         catch (SocketException ex)
         {
-            throw new Socks5Exception($"Could not connect to the proxy {EndPoints.Format(proxy)}: {ex.Message}", HandshakeFailure.None, null, proxy, null, ex);
+            throw new Socks5Exception($"Could not connect to the proxy {EndPoints.Format(proxy)}: {ex.Message}", HandshakeFailure.None, null, proxy, destination, ex);
+        }
+    }
+
+    // A proxy given by name goes to the system's resolver inside the connect, unless the options bring their own: then
+    // each address it gives is tried in turn. Failures are the SocketException of the last attempt, or of the lookup.
+    private async Task<SocketPipe> ConnectToProxyAsync(EndPoint proxy, CancellationToken cancellationToken)
+    {
+        if (proxy is not DnsEndPoint name || Options.Resolver is null)
+        {
+            return await SocketPipe.ConnectAsync(proxy, cancellationToken).ConfigureAwait(false);
+        }
+
+        IPAddress[] addresses = await ResolveAsync(name.Host, cancellationToken).ConfigureAwait(false);
+        if (addresses.Length == 0)
+        {
+            throw new SocketException((int)SocketError.HostNotFound);
+        }
+
+        for (int i = 0; ; i++)
+        {
+            try
+            {
+                return await SocketPipe.ConnectAsync(new IPEndPoint(addresses[i], name.Port), cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException) when (i < addresses.Length - 1 && !cancellationToken.IsCancellationRequested)
+            {
+                // The next address may answer.
+            }
         }
     }
 

@@ -40,7 +40,7 @@ internal static class Socks5ClientErrors
                 message = status is byte s
                     ? $"{who} rejected the user name and password (RFC 1929 status {Hex(s)})."
                     : $"{who} failed the authentication (method {Hex((byte)engine.SelectedMethod)}).";
-                return new Socks5Exception(message, failure, null, proxy, destination) { AuthenticationStatus = status, SelectedMethod = engine.SelectedMethod };
+                return new Socks5Exception(message, failure, null, proxy, destination) { UsernamePasswordStatus = status, SelectedMethod = engine.SelectedMethod };
             case HandshakeFailure.MalformedMessage:
                 message = $"{who} sent a malformed message ({engine.ParseError}) during {command} to {target}.";
                 break;

@@ -40,7 +40,7 @@ public sealed class Socks5ClientOptions
     /// Makes further methods to offer after the built-in ones (GSSAPI through <see cref="GssapiClientAuthenticator"/>, or a
     /// private method X'80'–X'FE'). It is called once per connection, since an authenticator keeps that connection's state.
     /// </summary>
-    public Func<IReadOnlyList<ISocks5ClientAuthenticator>>? Authenticators { get; set; }
+    public Func<IReadOnlyList<ISocks5ClientAuthenticator>>? AuthenticatorFactory { get; set; }
 
     /// <summary>Whether to offer X'00' (no authentication). True by default; false forces one of the other methods.</summary>
     public bool OfferNoAuthentication { get; set; } = true;
@@ -67,8 +67,16 @@ public sealed class Socks5ClientOptions
     public Socks5Client? Via { get; set; }
 
     /// <summary>
-    /// Resolves names here: destinations with <see cref="ResolveNamesLocally"/>, and a UDP relay the proxy names. Null
-    /// (the default) uses the system resolver. Internal: tests inject one so that no name reaches DNS.
+    /// Resolves every name this client looks up itself: the proxy's (a <see cref="DnsEndPoint"/> in <see cref="Proxy"/>
+    /// reached directly, not through <see cref="Via"/>; its addresses are tried in order), destinations with <see cref="ResolveNamesLocally"/>, and a UDP relay the
+    /// proxy names. Null (the default) uses the system resolver. For DNS over HTTPS, a hosts file of your own, or tests
+    /// that must not reach DNS.
     /// </summary>
-    internal Func<string, CancellationToken, ValueTask<IPAddress[]>>? Resolver { get; set; }
+    /// <remarks>
+    /// Throw a <see cref="System.Net.Sockets.SocketException"/> for a name that does not resolve, as
+    /// <see cref="Dns.GetHostAddressesAsync(string)"/> does (an empty array means the same): the client turns it into a
+    /// <see cref="Socks5Exception"/>. Any other exception reaches the caller as it is. The token is the caller's, bounded
+    /// by <see cref="ConnectTimeout"/> for the proxy's name and by <see cref="HandshakeTimeout"/> for a relay's name.
+    /// </remarks>
+    public Func<string, CancellationToken, ValueTask<IPAddress[]>>? Resolver { get; set; }
 }

@@ -39,7 +39,7 @@ public sealed class Socks5Exception : Exception
     /// <param name="failure">Why the handshake stopped.</param>
     /// <param name="replyCode">REP of the proxy's failure reply, when one (or its first two bytes) arrived.</param>
     /// <param name="proxy">The proxy, when known.</param>
-    /// <param name="destination">DST of the request.</param>
+    /// <param name="destination">The destination the client asked for (see <see cref="Destination"/>).</param>
     /// <param name="innerException">The cause, for transport failures.</param>
     public Socks5Exception(string message, HandshakeFailure failure, ReplyCode? replyCode, EndPoint? proxy, EndPoint? destination, Exception? innerException = null)
         : base(message, innerException)
@@ -63,7 +63,14 @@ public sealed class Socks5Exception : Exception
     /// <summary>The proxy the exchange was with, when known (a handshake over a caller's pipe may not know it).</summary>
     public EndPoint? Proxy { get; }
 
-    /// <summary>DST.ADDR and DST.PORT of the request, as the caller gave them.</summary>
+    /// <summary>
+    /// The destination the client asked for, as the caller gave it (the same value as <see cref="Socks5Tunnel.Destination"/>
+    /// on success): an <see cref="IPEndPoint"/>, or a <see cref="DnsEndPoint"/> for a name, which is sent to the proxy
+    /// unresolved unless <see cref="Socks5ClientOptions.ResolveNamesLocally"/> is set. For BIND it is the expected peer,
+    /// for UDP ASSOCIATE the address the client told the proxy it sends from. Null when there is none: a UDP ASSOCIATE whose
+    /// proxy could not be reached, a UDP relay the client cannot use (see <see cref="BoundAddress"/>), or an established
+    /// association that failed or ended.
+    /// </summary>
     public EndPoint? Destination { get; }
 
     /// <summary>
@@ -72,8 +79,12 @@ public sealed class Socks5Exception : Exception
     /// </summary>
     public EndPoint? BoundAddress { get; init; }
 
-    /// <summary>With <see cref="HandshakeFailure.AuthenticationFailed"/> for RFC 1929: the STATUS byte the proxy sent (servers use 1, 2 or X'FF').</summary>
-    public byte? AuthenticationStatus { get; init; }
+    /// <summary>
+    /// With <see cref="HandshakeFailure.AuthenticationFailed"/> after RFC 1929 username/password: the STATUS byte of the
+    /// proxy's reply. RFC 1929 defines X'00' as success and anything else as failure (servers use 1, 2 or X'FF'), so this
+    /// is never 0. Null for every other failure, and for other methods.
+    /// </summary>
+    public byte? UsernamePasswordStatus { get; init; }
 
     /// <summary>With <see cref="HandshakeFailure.UnexpectedMethod"/> or <see cref="HandshakeFailure.NoAcceptableMethod"/>: the METHOD the proxy sent.</summary>
     public AuthenticationMethod? SelectedMethod { get; init; }

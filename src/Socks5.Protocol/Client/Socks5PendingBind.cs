@@ -13,6 +13,9 @@ namespace Socks5.Protocol.Client;
 /// then await <see cref="AcceptAsync"/>, which returns when the proxy's second reply says who connected.
 /// </summary>
 public sealed class Socks5PendingBind : IDisposable
+#if NET
+    , IAsyncDisposable
+#endif
 {
     private readonly Socks5Client _client;
     private readonly Socks5ClientHandshake _handshake;
@@ -46,8 +49,8 @@ public sealed class Socks5PendingBind : IDisposable
     /// <param name="cancellationToken">Bounds the wait (there is no timeout otherwise); cancelling closes the connection.</param>
     /// <returns>The tunnel to the peer; its <see cref="Socks5Tunnel.BoundAddress"/> is the peer's address.</returns>
     /// <exception cref="Socks5Exception">The proxy sent a failure reply or closed the connection.</exception>
-    /// <exception cref="InvalidOperationException">Called twice, or after <see cref="Dispose"/>.</exception>
-    /// <exception cref="ObjectDisposedException"><see cref="Dispose"/> was called during the wait.</exception>
+    /// <exception cref="InvalidOperationException">Called twice, or after the BIND was disposed.</exception>
+    /// <exception cref="ObjectDisposedException">The BIND was disposed during the wait.</exception>
     public async Task<Socks5Tunnel> AcceptAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
@@ -84,17 +87,34 @@ public sealed class Socks5PendingBind : IDisposable
     /// </summary>
     public void Dispose()
     {
+        if (MarkDisposed())
+        {
+            _owner.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="Dispose"/>, for <c>await using</c>: nothing is waiting to be sent while a BIND is pending, so this only
+    /// closes the connection to the proxy (through a chain, with the chain's own <see cref="Socks5Tunnel.DisposeAsync"/>).
+    /// </summary>
+    /// <returns>A task that completes when the connection is closed.</returns>
+    public ValueTask DisposeAsync() => MarkDisposed() ? Socks5Tunnel.DisposeOwnerAsync(_owner) : default;
+
+    // Pending or accepting becomes disposed; an accepted BIND belongs to its tunnel, and disposing twice does nothing.
+    private bool MarkDisposed()
+    {
         int state = Volatile.Read(ref _state);
         while (state is 0 or 1)
         {
             int seen = Interlocked.CompareExchange(ref _state, 2, state);
             if (seen == state)
             {
-                _owner.Dispose();
-                return;
+                return true;
             }
 
             state = seen;
         }
+
+        return false;
     }
 }

@@ -3,6 +3,7 @@ using System.IO;
 using System.IO.Pipelines;
 using System.Net;
 using System.Threading;
+using System.Threading.Tasks;
 using Socks5.Protocol.Pipelines;
 using Socks5.Protocol.Transport;
 
@@ -17,17 +18,21 @@ namespace Socks5.Protocol.Client;
 /// Use either the pipe or <see cref="Stream"/>. A tunnel straight over a socket hands the socket to its stream when
 /// <see cref="Stream"/> is first taken (bytes already read past the reply included); <see cref="Input"/> and
 /// <see cref="Output"/> throw <see cref="InvalidOperationException"/> from then on. Disposing the tunnel (or its stream)
-/// closes the connection to the proxy, and every proxy connection below it in a chain.
+/// closes the connection to the proxy, and every proxy connection below it in a chain; <see cref="DisposeAsync"/> (as in
+/// <c>await using</c>) first sends what was written and not yet flushed, and a FIN.
 /// </remarks>
 public sealed class Socks5Tunnel : IDuplexPipe, IDisposable
+#if NET
+    , IAsyncDisposable
+#endif
 {
     private readonly IDuplexPipe _transport;
-    private readonly IDisposable? _owner;
+    private readonly object? _owner; // disposed with the tunnel when it is IDisposable or (net10.0) IAsyncDisposable
     private Stream? _stream;
     private SocketPipe? _detached = null; // set when Stream takes the socket over (net8.0 and later)
     private int _disposed;
 
-    internal Socks5Tunnel(IDuplexPipe transport, IDisposable? owner, EndPoint destination, EndPoint boundAddress)
+    internal Socks5Tunnel(IDuplexPipe transport, object? owner, EndPoint destination, EndPoint boundAddress)
     {
         _transport = transport;
         _owner = owner;
@@ -35,7 +40,12 @@ public sealed class Socks5Tunnel : IDuplexPipe, IDisposable
         BoundAddress = boundAddress;
     }
 
-    /// <summary>The destination the tunnel was requested to (CONNECT), or the expected peer (BIND), as the caller gave it.</summary>
+    /// <summary>
+    /// The destination the client asked for, as the caller gave it: an <see cref="IPEndPoint"/>, or a
+    /// <see cref="DnsEndPoint"/> for a name (sent to the proxy unresolved unless
+    /// <see cref="Socks5ClientOptions.ResolveNamesLocally"/>). For BIND, the expected peer (0.0.0.0:0 when none was named).
+    /// A failure carries the same value in <see cref="Socks5Exception.Destination"/>.
+    /// </summary>
     public EndPoint Destination { get; }
 
     /// <summary>
@@ -101,9 +111,9 @@ public sealed class Socks5Tunnel : IDuplexPipe, IDisposable
             return;
         }
 
-        if (_owner is not null)
+        if (_owner is IDisposable owner)
         {
-            _owner.Dispose();
+            owner.Dispose();
         }
         else if (_detached is not null)
         {
@@ -111,8 +121,67 @@ public sealed class Socks5Tunnel : IDuplexPipe, IDisposable
         }
         else
         {
+            // Nothing to dispose synchronously (a caller's pipe that is not disposable, or only asynchronously).
             _transport.Input.Complete();
             _transport.Output.Complete();
+        }
+    }
+
+    /// <summary>
+    /// Ends the tunnel gracefully, then closes it: flushes what was written to <see cref="Output"/> and not yet flushed,
+    /// completes it (a FIN to the destination, as <see cref="ShutdownWrite"/>), and closes the connection to the proxy and
+    /// everything below it in a chain, each through its own <c>DisposeAsync</c> where it has one (a transport given to
+    /// <see cref="Socks5Client.ConnectOverAsync"/> included, on .NET 10 where <c>IAsyncDisposable</c> is part of the
+    /// framework). A peer that is gone is not an error.
+    /// </summary>
+    /// <returns>A task that completes when the tunnel is closed.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (_detached is not null)
+        {
+            // The stream wrote straight to the socket: nothing is waiting to be flushed.
+            _detached.Dispose();
+            return;
+        }
+
+        try
+        {
+            await _transport.Output.CompleteAsync().ConfigureAwait(false);
+            _transport.Input.Complete();
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The connection is already broken or closed: nothing can be delivered, and closing is all that is left.
+        }
+
+        await DisposeOwnerAsync(_owner).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Disposes what a client object owns (a socket pipe, a tunnel through the next proxy of a chain, a caller's
+    /// transport), asynchronously where it can, so a chain ends gracefully all the way down.
+    /// </summary>
+    internal static ValueTask DisposeOwnerAsync(object? owner)
+    {
+        switch (owner)
+        {
+#if NET
+            case IAsyncDisposable asynchronous:
+                return asynchronous.DisposeAsync();
+#else
+            case Socks5Tunnel tunnel:
+                return tunnel.DisposeAsync();
+#endif
+            case IDisposable disposable:
+                disposable.Dispose();
+                return default;
+            default:
+                return default;
         }
     }
 }

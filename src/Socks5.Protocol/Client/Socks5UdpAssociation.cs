@@ -22,6 +22,9 @@ namespace Socks5.Protocol.Client;
 /// <see cref="ReceiveFromAsync"/> at a time; sends may overlap.
 /// </remarks>
 public sealed class Socks5UdpAssociation : IDisposable
+#if NET
+    , IAsyncDisposable
+#endif
 {
     // The largest datagram a socket receives; and the largest UDP payload IPv4 (65,535 less the IP and UDP headers) and
     // IPv6 (less the UDP header, without jumbograms) can send, header and data together.
@@ -134,14 +137,39 @@ public sealed class Socks5UdpAssociation : IDisposable
     /// <summary>Closes the UDP socket and the control connection.</summary>
     public void Dispose()
     {
+        if (MarkDisposed())
+        {
+            _owner.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Closes the UDP socket and the control connection (through a chain, with the chain's own
+    /// <see cref="Socks5Tunnel.DisposeAsync"/>), and returns once the association has ended: <see cref="Completion"/>
+    /// has finished and nothing of it is still running. Datagrams are sent at once, so nothing is left to flush.
+    /// </summary>
+    /// <returns>A task that completes when the association has ended.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (MarkDisposed())
+        {
+            await Socks5Tunnel.DisposeOwnerAsync(_owner).ConfigureAwait(false);
+        }
+
+        await Completion.ConfigureAwait(false);
+    }
+
+    // Stops the association's own parts; the caller closes the control connection.
+    private bool MarkDisposed()
+    {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            return;
+            return false;
         }
 
         _control.Input.CancelPendingRead();
         _udp.Dispose();
-        _owner.Dispose();
+        return true;
     }
 
     private static int WriteDatagram(ReadOnlySpan<byte> payload, EndPoint destination, byte[] datagram, int maxLength)

@@ -292,7 +292,7 @@ public class ClientFakeServerTests
 
         var ex = await Assert.ThrowsAsync<Socks5Exception>(() => connecting);
         Assert.Equal(HandshakeFailure.AuthenticationFailed, ex.Failure);
-        Assert.Equal((byte)status, ex.AuthenticationStatus);
+        Assert.Equal((byte)status, ex.UsernamePasswordStatus);
         Assert.Contains($"rejected the user name and password (RFC 1929 status 0x{status:X2})", ex.Message);
         await server.AssertClientClosedAsync();
     });
@@ -373,6 +373,58 @@ public class ClientFakeServerTests
         Assert.Equal(HandshakeFailure.None, ex.Failure);
         Assert.IsType<System.Net.Sockets.SocketException>(ex.InnerException);
         Assert.StartsWith($"Could not connect to the proxy {closed}", ex.Message);
+        Assert.Equal(closed, ex.Proxy);
+        Assert.Equal(Target, ex.Destination); // what the caller asked for, though no request was sent
+
+        var bind = await Assert.ThrowsAsync<Socks5Exception>(() => new Socks5Client(closed).BindAsync(Loop.At(9)));
+        Assert.Equal(Loop.At(9), bind.Destination);
+    });
+
+    [Fact]
+    public void A_destination_socks5_cannot_carry_is_refused_before_the_proxy_is_contacted()
+    {
+        // Thrown by the call itself, not by the task: nothing has connected to the proxy (which is never contacted).
+        var client = new Socks5Client(Loop.ClosedPort());
+        var unix = new System.Net.Sockets.UnixDomainSocketEndPoint("/tmp/socks5-test");
+
+        Assert.Equal("destination", Assert.Throws<ArgumentNullException>(() => { _ = client.ConnectAsync((EndPoint)null!); }).ParamName);
+        Assert.Equal("destination", Assert.Throws<ArgumentException>(() => { _ = client.ConnectAsync(unix); }).ParamName);
+        Assert.Equal("destination", Assert.Throws<ArgumentException>(() => { _ = client.ConnectAsync(new DnsEndPoint(new string('a', 256), 80)); }).ParamName);
+        Assert.Equal("expectedPeer", Assert.Throws<ArgumentException>(() => { _ = client.BindAsync(unix); }).ParamName);
+        using var pipe = new DuplexPipeStub();
+        Assert.Equal("destination", Assert.Throws<ArgumentException>(() => { _ = client.ConnectOverAsync(pipe, unix); }).ParamName);
+        Assert.False(pipe.Touched);
+    }
+
+    [Fact]
+    public Task A_proxy_name_goes_to_the_resolver_and_its_addresses_are_tried_in_order() => Bounded.Run(async () =>
+    {
+        using var proxy = new FakeProxy();
+        // Nothing listens on 127.0.0.2 at the fake's port: refused at once, then 127.0.0.1 answers.
+        var resolver = new RecordingResolver(_ => [IPAddress.Parse("127.0.0.2"), IPAddress.Loopback]);
+        var client = new Socks5Client(new Socks5ClientOptions("localhost", proxy.EndPoint.Port) { Resolver = resolver.ResolveAsync });
+        Task<Socks5Tunnel> connecting = client.ConnectAsync(Target);
+        using FakeConnection server = await proxy.AcceptAsync();
+        await server.SendAsync("05 00 05 00 00 01 00 00 00 00 00 00");
+        await server.ExpectAsync(Greeting + ConnectRequest);
+
+        using Socks5Tunnel tunnel = await connecting;
+        Assert.Equal(new[] { "localhost" }, resolver.Asked);
+    });
+
+    [Fact]
+    public Task A_proxy_name_the_resolver_does_not_know_is_a_socks5_exception() => Bounded.Run(async () =>
+    {
+        using var proxy = new FakeProxy();
+        var resolver = new RecordingResolver(_ => throw new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.HostNotFound));
+        var client = new Socks5Client(new Socks5ClientOptions("localhost", proxy.EndPoint.Port) { Resolver = resolver.ResolveAsync, HandshakeTimeout = TimeSpan.FromSeconds(1) });
+
+        var ex = await Assert.ThrowsAsync<Socks5Exception>(() => client.ConnectAsync(Target));
+        Assert.Equal(new[] { "localhost" }, resolver.Asked);
+        Assert.Equal(new DnsEndPoint("localhost", proxy.EndPoint.Port), ex.Proxy);
+        Assert.Equal(Target, ex.Destination);
+        Assert.IsType<System.Net.Sockets.SocketException>(ex.InnerException);
+        Assert.StartsWith($"Could not connect to the proxy localhost:{proxy.EndPoint.Port}: ", ex.Message);
     });
 
     [Fact]
@@ -454,6 +506,26 @@ public class ClientFakeServerTests
         Assert.Null(ex.Proxy);
         Assert.StartsWith("The proxy refused CONNECT to 127.0.0.1:8000", ex.Message);
     });
+    /// <summary>A caller's pipe that records whether anything used it.</summary>
+    private sealed class DuplexPipeStub : System.IO.Pipelines.IDuplexPipe, IDisposable
+    {
+        private readonly System.IO.Pipelines.Pipe _pipe = new();
+
+        public bool Touched { get; private set; }
+
+        public System.IO.Pipelines.PipeReader Input => Touch(_pipe.Reader);
+
+        public System.IO.Pipelines.PipeWriter Output => Touch(_pipe.Writer);
+
+        public void Dispose() => Touched = true;
+
+        private T Touch<T>(T value)
+        {
+            Touched = true;
+            return value;
+        }
+    }
+
     // The common start: the client connects to 127.0.0.1:8000 and the script has read the greeting.
     private static async Task<(Task<Socks5Tunnel> Connecting, FakeConnection Server)> UpToGreetingAsync(
         FakeProxy proxy, Action<Socks5ClientOptions>? configure = null, string greeting = Greeting, CancellationToken cancellationToken = default)

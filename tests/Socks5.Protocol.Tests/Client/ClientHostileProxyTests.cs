@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -420,18 +419,4 @@ public class ClientHostileProxyTests
 
     private static byte[] IpReply(byte rep, IPEndPoint bound) =>
         [0x05, rep, 0x00, bound.AddressFamily == AddressFamily.InterNetworkV6 ? (byte)0x04 : (byte)0x01, .. bound.Address.GetAddressBytes(), (byte)(bound.Port >> 8), (byte)bound.Port];
-
-    /// <summary>Answers every name from a script and remembers what it was asked; nothing reaches DNS.</summary>
-    private sealed class RecordingResolver(Func<string, IPAddress[]> answer)
-    {
-        private readonly ConcurrentQueue<string> _asked = new();
-
-        public string[] Asked => _asked.ToArray();
-
-        public ValueTask<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
-        {
-            _asked.Enqueue(host);
-            return ValueTask.FromResult(answer(host));
-        }
-    }
 }

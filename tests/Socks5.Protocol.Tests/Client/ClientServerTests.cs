@@ -59,7 +59,7 @@ public class ClientServerTests
 
         var ex = await Assert.ThrowsAsync<Socks5Exception>(() => client.ConnectAsync(Loop.At(9)));
         Assert.Equal(HandshakeFailure.AuthenticationFailed, ex.Failure);
-        Assert.Equal((byte)1, ex.AuthenticationStatus);
+        Assert.Equal((byte)1, ex.UsernamePasswordStatus);
     });
 
     [Fact]
@@ -208,7 +208,7 @@ public class ClientServerTests
             var client = new Socks5Client(new Socks5ClientOptions(server.LocalEndPoints[0])
             {
                 OfferNoAuthentication = false,
-                Authenticators = () => gssapi
+                AuthenticatorFactory = () => gssapi
                     ? [new GssapiClientAuthenticator(new FakeGssapiContext(isServer: false))]
                     : [new PrivateKeyClientAuthenticator(accepted ? (byte)0x42 : (byte)0x41)],
             });

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Socks5.Protocol.Client;
@@ -206,5 +207,22 @@ internal static class Loop
     private sealed class Stopper(Action stop) : IDisposable
     {
         public void Dispose() => stop();
+    }
+}
+
+/// <summary>
+/// A <see cref="Socks5ClientOptions.Resolver"/> that answers every name from a script and remembers what it was asked;
+/// nothing reaches DNS.
+/// </summary>
+internal sealed class RecordingResolver(Func<string, IPAddress[]> answer)
+{
+    private readonly ConcurrentQueue<string> _asked = new();
+
+    public string[] Asked => _asked.ToArray();
+
+    public ValueTask<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
+    {
+        _asked.Enqueue(host);
+        return ValueTask.FromResult(answer(host));
     }
 }

@@ -225,7 +225,7 @@ public sealed class OurClientDantedTests(DantedFixture danted) : OurClientTest
         var e = await Assert.ThrowsAsync<HttpRequestException>(() => http.GetStringAsync(Targets.HttpUrl4, Ct));
         var socks = Assert.IsType<Socks5Exception>(e.InnerException);
         Assert.Equal(HandshakeFailure.AuthenticationFailed, socks.Failure);
-        Assert.Equal((byte)1, socks.AuthenticationStatus);
+        Assert.Equal((byte)1, socks.UsernamePasswordStatus);
     }
 }
 

@@ -176,7 +176,7 @@ public abstract class OurClientTest : InteropTest
     {
         Socks5Client client = Client(proxy, User, "not-" + Password);
         Socks5Exception e = await AssertFailsAsync(() => client.ConnectAsync(target, Ct), HandshakeFailure.AuthenticationFailed, null);
-        Assert.Equal(status, e.AuthenticationStatus);
+        Assert.Equal(status, e.UsernamePasswordStatus);
         Assert.Equal(AuthenticationMethod.UsernamePassword, e.SelectedMethod);
         Assert.Contains($"status 0x{status:X2}", e.Message, StringComparison.Ordinal);
     }

@@ -24,7 +24,7 @@ builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning); // a line p
 builder.Services.AddSingleton(services =>
 {
     ILogger log = services.GetRequiredService<ILoggerFactory>().CreateLogger("Socks5");
-    return new Socks5Server(new Socks5ServerOptions
+    var options = new Socks5ServerOptions
     {
         ConnectionClosed = report => log.LogInformation(
             "{Client} {Command} {Destination} reply={Reply} up={Up}B down={Down}B {Seconds:0.000}s{Outcome}",
@@ -33,7 +33,12 @@ builder.Services.AddSingleton(services =>
             report.Error is { } error ? " error=" + error.Message
                 : report.Failure != HandshakeFailure.None ? " failed=" + report.Failure
                 : string.Empty),
-    });
+    };
+    // Every setting but the hooks binds from configuration: appsettings.json's "Socks5" section, or the command line
+    // (--Socks5:Users:alice s3cret, --Socks5:Advertise 192.0.2.7, --Socks5:ConnectTimeout 00:00:05). A bad address
+    // makes the server's constructor throw, naming it.
+    builder.Configuration.GetSection("Socks5").Bind(options);
+    return new Socks5Server(options);
 });
 
 builder.WebHost.ConfigureKestrel(kestrel =>

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Net;
@@ -21,17 +22,27 @@ namespace Socks5.Protocol.Server;
 /// <remarks>
 /// Nothing thrown while serving a connection escapes: every connection ends in one
 /// <see cref="Socks5ServerOptions.ConnectionClosed"/> report and is counted in <see cref="Statistics"/>.
+/// <c>await using</c> stops it gracefully (see <see cref="DisposeAsync"/>); <see cref="Dispose"/> closes everything at once.
 /// </remarks>
-public sealed class Socks5Server : IDisposable
+public sealed class Socks5Server : IDisposable, IAsyncDisposable
 {
+    /// <summary>How long <see cref="DisposeAsync"/> lets open connections finish.</summary>
+    private static readonly TimeSpan DefaultDrainTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long <see cref="StopAsync"/> waits for the connections it cancelled to close.</summary>
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
+
     private readonly Socks5ServerOptions _options;
     private readonly Socks5ServerEngineOptions _engineOptions;
     private readonly CredentialStore _credentials;
+    private readonly DestinationPolicy _policy;
+    private readonly IPEndPoint[] _listen; // Options.Listen, parsed
+    private readonly IPAddress? _advertised;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Socket> _listeners = new();
     private readonly List<IPEndPoint> _localEndPoints = new();
     private readonly List<Task> _acceptLoops = new();
-    private IPEndPoint[] _listening = Array.Empty<IPEndPoint>(); // LocalEndPoints unmapped, for every destination check
+    private TaskCompletionSource<bool>? _allEnded; // set by StopAsync; completed when no connection is left
     private int _active;
     private int _udpAssociations;
     private long _accepted;
@@ -41,9 +52,16 @@ public sealed class Socks5Server : IDisposable
 
     /// <summary>Creates a server. Nothing listens until <see cref="Start"/>.</summary>
     /// <param name="options">The settings; read when the server is created and when connections arrive.</param>
+    /// <exception cref="ArgumentException">
+    /// A string of <see cref="Socks5ServerOptions.Listen"/> or <see cref="Socks5ServerOptions.Advertise"/> is not an IP
+    /// address (and port) of the documented form, or both <see cref="Socks5ServerOptions.Advertise"/> and
+    /// <see cref="Socks5ServerOptions.AdvertisedAddress"/> are set. The message names the string.
+    /// </exception>
     public Socks5Server(Socks5ServerOptions? options = null)
     {
         _options = options ?? new Socks5ServerOptions();
+        (_listen, _advertised) = ParseTextForms(_options);
+        _policy = new DestinationPolicy(_options);
         _credentials = new CredentialStore(_options.Users);
         _engineOptions = new Socks5ServerEngineOptions { AuthenticatorFactory = _options.AuthenticatorFactory };
         _engineOptions.Methods.Clear();
@@ -59,9 +77,21 @@ public sealed class Socks5Server : IDisposable
     public IReadOnlyList<IPEndPoint> LocalEndPoints => _localEndPoints;
 
     /// <summary>Counters since the server was created.</summary>
-    public Socks5ServerStatistics Statistics => new(Interlocked.Read(ref _accepted), Volatile.Read(ref _active), Interlocked.Read(ref _rejected), Interlocked.Read(ref _failed), Volatile.Read(ref _udpAssociations));
+    public Socks5ServerStatistics Statistics => new()
+    {
+        Accepted = Interlocked.Read(ref _accepted),
+        Active = Volatile.Read(ref _active),
+        Rejected = Interlocked.Read(ref _rejected),
+        Failed = Interlocked.Read(ref _failed),
+        UdpAssociations = Volatile.Read(ref _udpAssociations),
+    };
 
     internal Socks5ServerOptions Options => _options;
+
+    internal DestinationPolicy Policy => _policy;
+
+    /// <summary>The address BIND and UDP ASSOCIATE replies name instead of the local one, if the host set one.</summary>
+    internal IPAddress? AdvertisedAddress => _advertised;
 
     internal Socks5ServerEngineOptions EngineOptions => _engineOptions;
 
@@ -69,13 +99,20 @@ public sealed class Socks5Server : IDisposable
 
     internal CancellationToken Stopping => _stopping.Token;
 
-    /// <summary>Binds every listen endpoint (127.0.0.1:1080 when none is set) and starts accepting.</summary>
+    /// <summary>
+    /// Binds every endpoint of <see cref="Socks5ServerOptions.ListenEndPoints"/> and then of
+    /// <see cref="Socks5ServerOptions.Listen"/> (127.0.0.1:1080 when both are empty) and starts accepting.
+    /// </summary>
     /// <exception cref="SocketException">An endpoint could not be bound; nothing is left listening.</exception>
     public void Start()
     {
-        IList<IPEndPoint> endPoints = _options.ListenEndPoints.Count > 0
-            ? _options.ListenEndPoints
-            : new[] { new IPEndPoint(IPAddress.Loopback, 1080) };
+        var endPoints = new List<IPEndPoint>(_options.ListenEndPoints);
+        endPoints.AddRange(_listen);
+        if (endPoints.Count == 0)
+        {
+            endPoints.Add(new IPEndPoint(IPAddress.Loopback, 1080));
+        }
+
         try
         {
             foreach (IPEndPoint endPoint in endPoints)
@@ -111,7 +148,7 @@ public sealed class Socks5Server : IDisposable
             listening[i] = IPAddresses.Unmap(_localEndPoints[i]);
         }
 
-        Volatile.Write(ref _listening, listening);
+        _policy.SetListening(listening);
         foreach (Socket listener in _listeners)
         {
             _acceptLoops.Add(Task.Run(() => AcceptLoopAsync(listener)));
@@ -120,30 +157,55 @@ public sealed class Socks5Server : IDisposable
 
     /// <summary>
     /// Stops accepting, lets open connections finish for up to <paramref name="drainTimeout"/>, then cancels the rest and
-    /// waits for them to close.
+    /// waits (up to 5 seconds) for them to close. Time is <see cref="Socks5ServerOptions.TimeProvider"/>'s.
     /// </summary>
-    /// <param name="drainTimeout">How long tunnels may go on after the listeners close.</param>
-    /// <returns>A task that completes when every connection has ended.</returns>
-    public async Task StopAsync(TimeSpan drainTimeout)
+    /// <param name="drainTimeout">
+    /// How long tunnels may go on after the listeners close: <see cref="TimeSpan.Zero"/> closes them at once,
+    /// <see cref="Timeout.InfiniteTimeSpan"/> waits for every one to end by itself.
+    /// </param>
+    /// <param name="cancellationToken">Ends the drain early: the connections still open are closed then. It does not throw.</param>
+    /// <returns>A task that completes when every connection has ended (or the 5 seconds after the drain are over).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="drainTimeout"/> is negative and not infinite.</exception>
+    public async Task StopAsync(TimeSpan drainTimeout, CancellationToken cancellationToken = default)
     {
+        if (drainTimeout < TimeSpan.Zero && drainTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(drainTimeout), drainTimeout, "The drain timeout is zero or more, or infinite.");
+        }
+
         foreach (Socket listener in _listeners)
         {
             listener.Dispose();
         }
 
         await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
-        DateTime drainUntil = DateTime.UtcNow + drainTimeout;
-        while (Volatile.Read(ref _active) > 0 && DateTime.UtcNow < drainUntil)
+        var allEnded = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Interlocked on both sides (here and in OnConnectionEnded): either this sees the count at zero or the last
+        // connection to end sees the task source.
+        Interlocked.Exchange(ref _allEnded, allEnded);
+        if (Volatile.Read(ref _active) == 0)
         {
-            await Task.Delay(20).ConfigureAwait(false);
+            allEnded.TrySetResult(true);
         }
 
+        await WaitAsync(allEnded.Task, drainTimeout, cancellationToken).ConfigureAwait(false);
         _stopping.Cancel();
-        DateTime closeUntil = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        while (Volatile.Read(ref _active) > 0 && DateTime.UtcNow < closeUntil)
+        await WaitAsync(allEnded.Task, CloseTimeout, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stops gracefully, as <see cref="StopAsync"/> with a drain of 5 seconds, then releases what is left, as
+    /// <see cref="Dispose"/>.
+    /// </summary>
+    /// <returns>A task that completes when the server is stopped.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Volatile.Read(ref _disposed) == 0)
         {
-            await Task.Delay(20).ConfigureAwait(false);
+            await StopAsync(DefaultDrainTimeout).ConfigureAwait(false);
         }
+
+        Dispose();
     }
 
     /// <summary>
@@ -175,7 +237,7 @@ public sealed class Socks5Server : IDisposable
         Interlocked.Increment(ref _accepted);
         if (Interlocked.Increment(ref _active) > _options.MaxConnections)
         {
-            Interlocked.Decrement(ref _active);
+            OnConnectionEnded();
             Interlocked.Increment(ref _rejected);
             owned?.Dispose();
             return Task.CompletedTask;
@@ -221,7 +283,14 @@ public sealed class Socks5Server : IDisposable
         }
     }
 
-    internal void OnConnectionEnded() => Interlocked.Decrement(ref _active);
+    /// <summary>Counts a connection out; the last one to go ends a drain that is waiting.</summary>
+    internal void OnConnectionEnded()
+    {
+        if (Interlocked.Decrement(ref _active) == 0)
+        {
+            Volatile.Read(ref _allEnded)?.TrySetResult(true);
+        }
+    }
 
     /// <summary>Closes the listeners and ends every connection at once.</summary>
     public void Dispose()
@@ -252,43 +321,61 @@ public sealed class Socks5Server : IDisposable
 
     internal void ExitUdpAssociation() => Interlocked.Decrement(ref _udpAssociations);
 
-    /// <summary>
-    /// Whether <paramref name="destination"/> (not IPv4-mapped) reaches one of this server's listeners: a port the accept
-    /// loops listen on, or the port of <paramref name="local"/> (where a host-accepted connection came in), on an address
-    /// of this machine. A listener on 0.0.0.0 or :: takes every address of the machine, and loopback reaches one on any
-    /// of them, so every local address with that port counts, not only the listener's own.
-    /// </summary>
-    internal bool IsOwnEndPoint(IPEndPoint destination, EndPoint? local)
+    // Listen and Advertise, the options' text forms, as the typed values the server uses.
+    private static (IPEndPoint[] Listen, IPAddress? Advertised) ParseTextForms(Socks5ServerOptions options)
     {
-        int port = destination.Port;
-        var came = local as IPEndPoint;
-        bool listened = came?.Port == port;
-        IPEndPoint[] listening = Volatile.Read(ref _listening);
-        foreach (IPEndPoint endPoint in listening)
+        var listen = new IPEndPoint[options.Listen.Count];
+        for (int i = 0; i < listen.Length; i++)
         {
-            listened |= endPoint.Port == port;
-        }
-
-        if (!listened)
-        {
-            return false; // the common case, decided without a look at the address
-        }
-
-        IPAddress address = destination.Address;
-        if (came is not null && came.Port == port && IPAddresses.Unmap(came).Address.Equals(address))
-        {
-            return true;
-        }
-
-        foreach (IPEndPoint endPoint in listening)
-        {
-            if (endPoint.Port == port && endPoint.Address.Equals(address))
+            string text = options.Listen[i];
+            if (!AddressText.TryParseEndPoint(text, out IPEndPoint? endPoint))
             {
-                return true;
+                ThrowInvalidText(nameof(Socks5ServerOptions.Listen), text, "an IP address and a port, such as 127.0.0.1:1080 or [::1]:1080");
+            }
+
+            listen[i] = endPoint;
+        }
+
+        IPAddress? advertised = options.AdvertisedAddress;
+        if (options.Advertise is { } advertise)
+        {
+            if (advertised is not null)
+            {
+                throw new ArgumentException(
+                    $"Set {nameof(Socks5ServerOptions.Advertise)} (\"{advertise}\") or {nameof(Socks5ServerOptions.AdvertisedAddress)} ({advertised}), not both.",
+                    nameof(options));
+            }
+
+            if (!AddressText.TryParseAddress(advertise, out advertised))
+            {
+                ThrowInvalidText(nameof(Socks5ServerOptions.Advertise), advertise, "an IP address, such as 192.0.2.7 or 2001:db8::7");
             }
         }
 
-        return MachineAddresses.Contains(address);
+        return (listen, advertised);
+    }
+
+    [DoesNotReturn]
+    private static void ThrowInvalidText(string option, string? text, string expected) =>
+        throw new ArgumentException($"{option}: \"{text}\" is not {expected}.", "options");
+
+    // Waits for task, for at most timeout on the server's clock or until the token is cancelled; never throws.
+    private async Task WaitAsync(Task task, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (task.IsCompleted || timeout == TimeSpan.Zero)
+        {
+            return;
+        }
+
+        if (timeout.TotalMilliseconds >= int.MaxValue)
+        {
+            timeout = Timeout.InfiniteTimeSpan; // about 25 days or more: beyond what a timer takes, and as good as forever
+        }
+
+        using var waited = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task delay = Deadline.DelayAsync(_options.TimeProvider, timeout, waited.Token);
+        await Task.WhenAny(task, delay).ConfigureAwait(false);
+        waited.Cancel(); // the delay's timer is not needed any more
     }
 
     private async Task AcceptLoopAsync(Socket listener)
@@ -343,11 +430,3 @@ public sealed class Socks5Server : IDisposable
         }
     }
 }
-
-/// <summary>Counters of a <see cref="Socks5Server"/>.</summary>
-/// <param name="Accepted">Connections accepted (or handed to <see cref="Socks5Server.HandleConnectionAsync"/>).</param>
-/// <param name="Active">Connections open now.</param>
-/// <param name="Rejected">Connections closed at once because <see cref="Socks5ServerOptions.MaxConnections"/> were open.</param>
-/// <param name="Failed">Connections that ended without a successful request (handshake failures, refusals, errors).</param>
-/// <param name="UdpAssociations">UDP associations open now.</param>
-public readonly record struct Socks5ServerStatistics(long Accepted, int Active, long Rejected, long Failed, int UdpAssociations);

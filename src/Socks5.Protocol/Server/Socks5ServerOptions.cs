@@ -13,10 +13,29 @@ namespace Socks5.Protocol.Server;
 /// Settings of a <see cref="Socks5Server"/>. Every one is optional; the defaults are safe: loopback only, no open relay
 /// beyond this machine unless the host says so, and a bound on every stage.
 /// </summary>
+/// <remarks>
+/// Every setting but the hooks (delegates, <see cref="TimeProvider"/>) binds from configuration, e.g. with
+/// Microsoft.Extensions.Configuration's <c>section.Bind(options)</c>: where to listen and what to advertise have text forms
+/// for that, <see cref="Listen"/> and <see cref="Advertise"/>, beside the typed <see cref="ListenEndPoints"/> and
+/// <see cref="AdvertisedAddress"/> (which a binder cannot fill).
+/// </remarks>
 public sealed class Socks5ServerOptions
 {
-    /// <summary>Where the accept loop listens. Empty means 127.0.0.1:1080. Port 0 picks a free port (see <see cref="Socks5Server.LocalEndPoints"/>).</summary>
+    private TimeProvider _timeProvider = TimeProvider.System;
+
+    /// <summary>
+    /// Where the accept loops listen, read by <see cref="Socks5Server.Start"/> together with <see cref="Listen"/>. When
+    /// both are empty: 127.0.0.1:1080. Port 0 picks a free port (see <see cref="Socks5Server.LocalEndPoints"/>).
+    /// </summary>
     public IList<IPEndPoint> ListenEndPoints { get; } = new List<IPEndPoint>();
+
+    /// <summary>
+    /// Where the accept loops listen, as text a configuration file can hold: <c>127.0.0.1:1080</c>, <c>[::1]:1080</c>.
+    /// An IP literal and a port, never a name; IPv6 in brackets. Listened on after <see cref="ListenEndPoints"/>. Parsed
+    /// when the server is created: a string of another form makes the constructor throw an
+    /// <see cref="ArgumentException"/> that names it.
+    /// </summary>
+    public IList<string> Listen { get; } = new List<string>();
 
     /// <summary>
     /// User names and passwords. When any is set (or <see cref="ValidateCredentials"/> is), RFC 1929 username/password is
@@ -107,8 +126,30 @@ public sealed class Socks5ServerOptions
 
     /// <summary>
     /// The address put in BIND and UDP ASSOCIATE replies instead of the local one, for a server behind NAT or a balancer.
+    /// Read when the server is created; see <see cref="Advertise"/> for its text form.
     /// </summary>
     public IPAddress? AdvertisedAddress { get; set; }
+
+    /// <summary>
+    /// <see cref="AdvertisedAddress"/> as text a configuration file can hold: <c>192.0.2.7</c>, <c>2001:db8::7</c> or
+    /// <c>[2001:db8::7]</c>, never a name. Parsed when the server is created: a string of another form, or both this
+    /// and <see cref="AdvertisedAddress"/> set, makes the constructor throw an <see cref="ArgumentException"/>.
+    /// </summary>
+    public string? Advertise { get; set; }
+
+    /// <summary>
+    /// The clock of <see cref="HandshakeTimeout"/>, <see cref="ConnectTimeout"/>, <see cref="BindTimeout"/>,
+    /// <see cref="UdpIdleTimeout"/>, of the drain in <see cref="Socks5Server.StopAsync(TimeSpan, CancellationToken)"/>
+    /// and of <see cref="Socks5ConnectionReport.Duration"/> (not of <see cref="IdleTimeout"/>, which the tunnel's relay
+    /// keeps). Default: <see cref="TimeProvider.System"/>, whose timestamps a change of the wall clock does not move.
+    /// Tests put a fake one here to move time by hand.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">Set to null.</exception>
+    public TimeProvider TimeProvider
+    {
+        get => _timeProvider;
+        set => _timeProvider = value ?? throw new ArgumentNullException(nameof(value));
+    }
 
     /// <summary>
     /// Called once per served connection when it ends, with what happened (the log line). Exceptions it throws are
@@ -119,20 +160,6 @@ public sealed class Socks5ServerOptions
 
     /// <summary>Where the socket relay rents each tunnel direction's buffer while data flows (a seam: tests make rents fail).</summary>
     internal System.Buffers.ArrayPool<byte> RelayBufferPool { get; set; } = System.Buffers.ArrayPool<byte>.Shared;
-
-    /// <summary>Resolves a name with <see cref="Resolver"/>, or the system resolver.</summary>
-    internal async ValueTask<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
-    {
-        if (Resolver is { } resolve)
-        {
-            return await resolve(host, cancellationToken).ConfigureAwait(false);
-        }
-#if NET
-        return await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
-#else
-        return await Dns.GetHostAddressesAsync(host).ConfigureAwait(false);
-#endif
-    }
 
     /// <summary>True when clients must authenticate with a user name and password.</summary>
     public bool RequiresCredentials => Users.Count > 0 || ValidateCredentials is not null;

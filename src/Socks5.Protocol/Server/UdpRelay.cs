@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Net.Sockets;
 using System.Net;
 using System.Threading.Tasks;
@@ -15,7 +14,7 @@ namespace Socks5.Protocol.Server;
 /// The UDP relay of one association (RFC 1928 §7). Datagrams from the client carry a SOCKS UDP header; the relay strips it
 /// and sends the payload on. Datagrams back from a destination the client has sent to get a header naming their source and
 /// go to the client. Anything else is dropped: datagrams from other sources, fragments (FRAG other than 0), malformed
-/// headers, and destinations the server's check refuses (see <see cref="Socks5ServerConnection.IsAllowedDestinationAsync"/>).
+/// headers, and destinations the server's check refuses (see <see cref="DestinationPolicy.IsAllowedAsync"/>).
 /// Only datagrams from the client, and replies delivered to it, keep the association from going idle.
 /// </summary>
 internal sealed class UdpRelay : IDisposable
@@ -24,24 +23,28 @@ internal sealed class UdpRelay : IDisposable
     private const int MaxDestinations = 1024;
 
     private readonly Socks5ServerConnection _connection;
-    private readonly Socks5ServerOptions _options;
+    private readonly DestinationPolicy _policy;
+    private readonly TimeProvider _clock;
+    private readonly TimeSpan _idleTimeout;
     private readonly Socket _clientSocket;
     private readonly HashSet<IPEndPoint> _destinations = new();
     private readonly object _gate = new();
     private Socket? _otherFamilySocket;
     private IPEndPoint _client; // an unspecified address or a zero port: not known yet, learned from the first datagram
-    private long _lastActivity = Stopwatch.GetTimestamp(); // monotonic and 64-bit: no wrap after 24.9 days of uptime
+    private long _lastActivity; // a timestamp of the server's clock: monotonic, not the wall clock
     private long _fromClient;
     private long _toClient;
 
-    /// <param name="connection">The association's TCP connection: it checks each destination.</param>
-    /// <param name="options">The server's options.</param>
+    /// <param name="connection">The association's TCP connection: whose destinations are checked.</param>
     /// <param name="localAddress">The address to receive the client's datagrams on.</param>
     /// <param name="client">Where the client's datagrams must come from; an unspecified address or port 0 is learned.</param>
-    public UdpRelay(Socks5ServerConnection connection, Socks5ServerOptions options, IPAddress localAddress, IPEndPoint client)
+    public UdpRelay(Socks5ServerConnection connection, IPAddress localAddress, IPEndPoint client)
     {
         _connection = connection;
-        _options = options;
+        _policy = connection.Server.Policy;
+        _clock = connection.Server.Options.TimeProvider;
+        _idleTimeout = connection.Server.Options.UdpIdleTimeout;
+        _lastActivity = _clock.GetTimestamp();
         _client = client;
         _clientSocket = new Socket(localAddress.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         _clientSocket.Bind(new IPEndPoint(localAddress, 0));
@@ -147,7 +150,7 @@ internal sealed class UdpRelay : IDisposable
         }
     }
 
-    private void Touch() => Interlocked.Exchange(ref _lastActivity, Stopwatch.GetTimestamp());
+    private void Touch() => Interlocked.Exchange(ref _lastActivity, _clock.GetTimestamp());
 
     private bool IsKnownDestination(IPEndPoint source)
     {
@@ -174,7 +177,7 @@ internal sealed class UdpRelay : IDisposable
             }
         }
 
-        if (!await _connection.IsAllowedDestinationAsync(Command.UdpAssociate, host, destination, cancellationToken).ConfigureAwait(false))
+        if (!await _policy.IsAllowedAsync(_connection, Command.UdpAssociate, host, destination, cancellationToken).ConfigureAwait(false))
         {
             return;
         }
@@ -248,7 +251,7 @@ internal sealed class UdpRelay : IDisposable
     {
         try
         {
-            IPAddress[] addresses = await _options.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
+            IPAddress[] addresses = await _policy.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
             return addresses.Length == 0 ? null : new IPEndPoint(IPAddresses.Unmap(addresses[0]), port);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -301,28 +304,25 @@ internal sealed class UdpRelay : IDisposable
 
     private async Task IdleWatchAsync(CancellationToken cancellationToken)
     {
-        if (_options.UdpIdleTimeout == Timeout.InfiniteTimeSpan)
+        if (_idleTimeout == Timeout.InfiniteTimeSpan)
         {
             await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        // In Stopwatch ticks; a timeout too long to count in them (over a century) never ends the association.
-        double limitTicks = _options.UdpIdleTimeout.TotalSeconds * Stopwatch.Frequency;
-        long limit = limitTicks < long.MaxValue / 2 ? (long)limitTicks : long.MaxValue / 2;
         while (true)
         {
-            long left = limit - (Stopwatch.GetTimestamp() - Interlocked.Read(ref _lastActivity));
-            if (left <= 0)
+            TimeSpan left = _idleTimeout - _clock.GetElapsedTime(Interlocked.Read(ref _lastActivity));
+            if (left <= TimeSpan.Zero)
             {
                 return;
             }
 
-            // Activity only ever moves the deadline later, so sleeping until the current one misses nothing. Task.Delay
-            // takes at most about 24.8 days at a time.
-            double leftMs = Math.Min(left * 1000.0 / Stopwatch.Frequency, int.MaxValue - 1);
-            await Task.Delay(TimeSpan.FromMilliseconds(leftMs + 1), cancellationToken).ConfigureAwait(false);
+            // Activity only ever moves the deadline later, so sleeping until the current one misses nothing. Whole
+            // milliseconds, rounded up, so that a timer does not wake a hair early and spin; at most about 24.8 days at a
+            // time (a longer timeout is slept in parts).
+            double ms = Math.Min(Math.Ceiling(left.TotalMilliseconds), int.MaxValue - 1);
+            await Deadline.DelayAsync(_clock, TimeSpan.FromMilliseconds(ms), cancellationToken).ConfigureAwait(false);
         }
     }
-
 }

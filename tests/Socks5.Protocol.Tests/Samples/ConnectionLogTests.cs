@@ -40,9 +40,16 @@ public class ConnectionLogTests
     [Fact]
     public void LogLine_has_nothing_hidden_whatever_the_client_sent()
     {
-        var report = new Socks5ConnectionReport(
-            new IPEndPoint(IPAddress.Loopback, 40000), "eve\u2028admin", Command.Connect, "txt\u202Eexe.example\uD800:80",
-            ReplyCode.HostUnreachable, HandshakeFailure.RequestRejected, new IOException("bad\u2029name"), 0, 0, TimeSpan.Zero);
+        var report = new Socks5ConnectionReport
+        {
+            Client = new IPEndPoint(IPAddress.Loopback, 40000),
+            UserName = "eve\u2028admin",
+            Command = Command.Connect,
+            Destination = "txt\u202Eexe.example\uD800:80",
+            ReplyCode = ReplyCode.HostUnreachable,
+            Failure = HandshakeFailure.RequestRejected,
+            Error = new IOException("bad\u2029name"),
+        };
 
         string line = ConnectionLog.Format(report, DateTime.UnixEpoch);
         Assert.Contains(@" user=eve\u2028admin CONNECT txt\u202Eexe.example\uD800:80 reply=HostUnreachable", line, StringComparison.Ordinal);

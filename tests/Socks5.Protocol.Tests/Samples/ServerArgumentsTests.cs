@@ -157,16 +157,27 @@ public class ServerArgumentsTests
     [Fact]
     public void LogLine_HasEveryField_OnOneLine()
     {
-        var report = new Socks5ConnectionReport(
-            new IPEndPoint(IPAddress.Loopback, 40000), "alice", Command.Connect, "example.com:443", ReplyCode.Succeeded,
-            HandshakeFailure.None, null, 78, 1234, TimeSpan.FromMilliseconds(1500));
+        var report = new Socks5ConnectionReport
+        {
+            Client = new IPEndPoint(IPAddress.Loopback, 40000),
+            UserName = "alice",
+            Command = Command.Connect,
+            Destination = "example.com:443",
+            ReplyCode = ReplyCode.Succeeded,
+            BytesFromClient = 78,
+            BytesToClient = 1234,
+            Duration = TimeSpan.FromMilliseconds(1500),
+        };
         Assert.Equal(
             "2026-01-02T03:04:05.006Z 127.0.0.1:40000 user=alice CONNECT example.com:443 reply=Succeeded up=78B down=1234B 1.500s",
             ConnectionLog.Format(report, new DateTime(2026, 1, 2, 3, 4, 5, 6, DateTimeKind.Utc)));
 
-        var failed = new Socks5ConnectionReport(
-            new IPEndPoint(IPAddress.IPv6Loopback, 40001), null, null, null, null,
-            HandshakeFailure.AuthenticationFailed, new IOException("reset\nby peer"), 0, 0, TimeSpan.Zero);
+        var failed = new Socks5ConnectionReport
+        {
+            Client = new IPEndPoint(IPAddress.IPv6Loopback, 40001),
+            Failure = HandshakeFailure.AuthenticationFailed,
+            Error = new IOException("reset\nby peer"),
+        };
         Assert.Equal(
             "2026-01-02T03:04:05.006Z [::1]:40001 user=- - - reply=- up=0B down=0B 0.000s failed=AuthenticationFailed error=IOException: reset\\x0Aby peer",
             ConnectionLog.Format(failed, new DateTime(2026, 1, 2, 3, 4, 5, 6, DateTimeKind.Utc)));
@@ -176,9 +187,15 @@ public class ServerArgumentsTests
     public void LogLine_EscapesControlCharacters_TheClientSent()
     {
         // A domain name may hold any byte: a newline in one must not forge a second log line.
-        var report = new Socks5ConnectionReport(
-            new IPEndPoint(IPAddress.Loopback, 40000), "eve\r\n", Command.Connect, "a\n2026-01-01T00:00:00.000Z forged\0:80",
-            ReplyCode.HostUnreachable, HandshakeFailure.RequestRejected, null, 0, 0, TimeSpan.Zero);
+        var report = new Socks5ConnectionReport
+        {
+            Client = new IPEndPoint(IPAddress.Loopback, 40000),
+            UserName = "eve\r\n",
+            Command = Command.Connect,
+            Destination = "a\n2026-01-01T00:00:00.000Z forged\0:80",
+            ReplyCode = ReplyCode.HostUnreachable,
+            Failure = HandshakeFailure.RequestRejected,
+        };
         string line = ConnectionLog.Format(report, DateTime.UnixEpoch);
         Assert.Contains(@" user=eve\x0D\x0A CONNECT a\x0A2026-01-01T00:00:00.000Z forged\x00:80 reply=HostUnreachable", line, StringComparison.Ordinal);
         Assert.DoesNotContain(line, c => char.IsControl(c));

@@ -111,7 +111,7 @@ public class ServerPolicyOptionTests
     public void IsLocalDestination_covers_loopback_mapped_and_interface_addresses_but_not_unspecified_or_others()
     {
         static bool IsLocal(IPAddress address) =>
-            new Socks5AccessRequest(null, null, Command.Connect, address.ToString(), new IPEndPoint(address, 80)).IsLocalDestination;
+            new Socks5AccessRequest { Command = Command.Connect, RequestedHost = address.ToString(), Destination = new IPEndPoint(address, 80) }.IsLocalDestination;
 
         Assert.True(IsLocal(IPAddress.Loopback));
         Assert.True(IsLocal(IPAddress.Parse("127.1.2.3")));

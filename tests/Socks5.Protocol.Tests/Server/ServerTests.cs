@@ -532,7 +532,7 @@ public class ServerTests
         }
     }
 
-    private static async Task WaitUntil(Func<bool> condition)
+    internal static async Task WaitUntil(Func<bool> condition)
     {
         DateTime until = DateTime.UtcNow.AddSeconds(10);
         while (!condition() && DateTime.UtcNow < until)

@@ -2,7 +2,6 @@
 // names and shapes, so the code that calls them needs no #if. What remains as #if elsewhere is a feature that exists on
 // .NET only (the socket-to-socket relay, HttpClient's connect callback) or an override of a member the netstandard2.0
 // base type lacks.
-#if !NET
 using System;
 using System.Buffers;
 using System.Net;
@@ -10,6 +9,23 @@ using System.Net.Sockets;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
+
+namespace Socks5.Protocol.Internal
+{
+    /// <summary>What both targets have under different names.</summary>
+    internal static class Platform
+    {
+        /// <summary>A delay on <paramref name="clock"/> (Task.Delay with a TimeProvider on .NET, the package's extension on netstandard2.0).</summary>
+        public static Task DelayAsync(this TimeProvider clock, TimeSpan delay, CancellationToken cancellationToken) =>
+#if NET
+            Task.Delay(delay, clock, cancellationToken);
+#else
+            clock.Delay(delay, cancellationToken);
+#endif
+    }
+}
+
+#if !NET
 
 namespace System.Diagnostics.CodeAnalysis
 {

@@ -47,11 +47,7 @@ internal readonly struct Deadline : IDisposable
 
     /// <summary>A delay on <paramref name="clock"/>.</summary>
     public static Task DelayAsync(TimeProvider clock, TimeSpan delay, CancellationToken cancellationToken) =>
-#if NET
-        Task.Delay(delay, clock, cancellationToken);
-#else
-        clock.Delay(delay, cancellationToken);
-#endif
+        clock.DelayAsync(delay, cancellationToken);
 
     public void Dispose()
     {

@@ -192,7 +192,7 @@ public sealed class Socks5ClientEngine
                     break;
 
                 case ClientEngineState.Authenticating:
-                    AuthenticationStatus auth = _authenticator!.Process(rest, output, out used);
+                    AuthenticatorResult auth = _authenticator!.Process(rest, output, out used);
                     if ((uint)used > (uint)rest.Length)
                     {
                         ThrowHelper.ThrowInvalidOperation("The authenticator consumed more bytes than it was given.");
@@ -202,7 +202,7 @@ public sealed class Socks5ClientEngine
 
                     // A method may handle one message per call: while it consumes, offer it the rest, which can
                     // hold the next message already.
-                    if (auth == AuthenticationStatus.NeedMoreData && (used == 0 || bytesConsumed == input.Length))
+                    if (auth == AuthenticatorResult.NeedMoreData && (used == 0 || bytesConsumed == input.Length))
                     {
                         return ClientEvent.NeedMoreData;
                     }
@@ -269,7 +269,7 @@ public sealed class Socks5ClientEngine
 
         if (method == AuthenticationMethod.NoAuthenticationRequired && _offerNoAuthentication)
         {
-            return AfterAuthentication(AuthenticationStatus.Succeeded, output);
+            return AfterAuthentication(AuthenticatorResult.Succeeded, output);
         }
 
         for (int i = 0; i < _authenticators.Count; i++)
@@ -286,15 +286,15 @@ public sealed class Socks5ClientEngine
     }
 
     // After a sub-negotiation step: wait, fail, or send the request. Returns null to keep processing input.
-    private ClientEvent? AfterAuthentication(AuthenticationStatus status, IBufferWriter<byte> output)
+    private ClientEvent? AfterAuthentication(AuthenticatorResult status, IBufferWriter<byte> output)
     {
         switch (status)
         {
-            case AuthenticationStatus.NeedMoreData:
+            case AuthenticatorResult.NeedMoreData:
                 // Offer the rest of the input to the method (it is usually empty: the server waits for the client).
                 State = ClientEngineState.Authenticating;
                 return null;
-            case AuthenticationStatus.Failed:
+            case AuthenticatorResult.Failed:
                 return Fail(HandshakeFailure.AuthenticationFailed, ParseError.None);
             default:
                 Socks5Request.Write(output, _command, Destination);

@@ -195,14 +195,14 @@ public sealed class Socks5ServerEngine
                     return ServerEvent.CredentialsReceived;
 
                 case ServerEngineState.Authenticating:
-                    AuthenticationStatus auth = _authenticator!.Process(rest, output, out used);
+                    AuthenticatorResult auth = _authenticator!.Process(rest, output, out used);
                     if ((uint)used > (uint)rest.Length)
                     {
                         ThrowHelper.ThrowInvalidOperation("The authenticator consumed more bytes than it was given.");
                     }
 
                     bytesConsumed += used;
-                    if (auth == AuthenticationStatus.NeedMoreData)
+                    if (auth == AuthenticatorResult.NeedMoreData)
                     {
                         // A method may handle one message per call: while it consumes, offer it the rest, which
                         // can hold the next message already (a GSSAPI client may send its last token and its
@@ -215,7 +215,7 @@ public sealed class Socks5ServerEngine
                         break;
                     }
 
-                    if (auth == AuthenticationStatus.Failed)
+                    if (auth == AuthenticatorResult.Failed)
                     {
                         return Fail(HandshakeFailure.AuthenticationFailed, ParseError.None);
                     }

@@ -100,18 +100,18 @@ public sealed class PrivateKeyServerAuthenticator : ISocks5ServerAuthenticator
 
     public AuthenticationMethod Method => PrivateMethod;
 
-    public AuthenticationStatus Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed)
+    public AuthenticatorResult Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed)
     {
         bytesConsumed = 0;
         if (input.IsEmpty)
         {
-            return AuthenticationStatus.NeedMoreData;
+            return AuthenticatorResult.NeedMoreData;
         }
 
         bytesConsumed = 1;
         bool ok = input[0] == _expected;
         output.Write(new[] { ok ? (byte)1 : (byte)0 });
-        return ok ? AuthenticationStatus.Succeeded : AuthenticationStatus.Failed;
+        return ok ? AuthenticatorResult.Succeeded : AuthenticatorResult.Failed;
     }
 }
 
@@ -124,21 +124,21 @@ public sealed class PrivateKeyClientAuthenticator : ISocks5ClientAuthenticator
 
     public AuthenticationMethod Method => PrivateKeyServerAuthenticator.PrivateMethod;
 
-    public AuthenticationStatus Start(IBufferWriter<byte> output)
+    public AuthenticatorResult Start(IBufferWriter<byte> output)
     {
         output.Write(new[] { _key });
-        return AuthenticationStatus.NeedMoreData;
+        return AuthenticatorResult.NeedMoreData;
     }
 
-    public AuthenticationStatus Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed)
+    public AuthenticatorResult Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed)
     {
         bytesConsumed = 0;
         if (input.IsEmpty)
         {
-            return AuthenticationStatus.NeedMoreData;
+            return AuthenticatorResult.NeedMoreData;
         }
 
         bytesConsumed = 1;
-        return input[0] == 1 ? AuthenticationStatus.Succeeded : AuthenticationStatus.Failed;
+        return input[0] == 1 ? AuthenticatorResult.Succeeded : AuthenticatorResult.Failed;
     }
 }

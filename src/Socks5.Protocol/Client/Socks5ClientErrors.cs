@@ -125,7 +125,7 @@ internal static class Socks5ClientErrors
         {
             Span<byte> head = stackalloc byte[2];
             buffer.Slice(0, 2).CopyTo(head);
-            if (head[0] == Socks5Greeting.Version && head[1] != (byte)ReplyCode.Succeeded)
+            if (head[0] == Socks5Constants.Version && head[1] != (byte)ReplyCode.Succeeded)
             {
                 code = (ReplyCode)head[1];
             }

@@ -29,6 +29,9 @@ public sealed class Socks5ClientEngine
     private readonly bool _offerNoAuthentication;
     private readonly Command _command;
 
+    // METHODS of the greeting, in the order offered.
+    private readonly AuthenticationMethod[] _methods;
+
     // The destination and the two possible replies, kept in buffers the engine owns (allocated once per engine).
     private readonly byte[] _destination = new byte[Socks5EndPoint.MaxEncodedLength];
     private readonly byte[] _firstReply = new byte[Socks5Reply.MaxLength];
@@ -56,6 +59,18 @@ public sealed class Socks5ClientEngine
         if (count is 0 or > 255)
         {
             ThrowHelper.ThrowArgument($"A greeting offers 1 to 255 methods, not {count}.", nameof(authenticators));
+        }
+
+        _methods = new AuthenticationMethod[count];
+        int offset = 0;
+        if (offerNoAuthentication)
+        {
+            _methods[offset++] = AuthenticationMethod.NoAuthenticationRequired;
+        }
+
+        for (int i = 0; i < _authenticators.Count; i++)
+        {
+            _methods[offset++] = _authenticators[i].Method;
         }
     }
 
@@ -128,22 +143,7 @@ public sealed class Socks5ClientEngine
             ThrowHelper.ThrowInvalidOperation("The handshake was started already.");
         }
 
-        int count = _authenticators.Count + (_offerNoAuthentication ? 1 : 0);
-        Span<byte> greeting = BufferWriterHelper.GetSpan(output, 2 + count);
-        greeting[0] = Socks5Greeting.Version;
-        greeting[1] = (byte)count;
-        int offset = 2;
-        if (_offerNoAuthentication)
-        {
-            greeting[offset++] = (byte)AuthenticationMethod.NoAuthenticationRequired;
-        }
-
-        for (int i = 0; i < _authenticators.Count; i++)
-        {
-            greeting[offset++] = (byte)_authenticators[i].Method;
-        }
-
-        output.Advance(offset);
+        Socks5Greeting.Write(output, _methods);
         State = ClientEngineState.AwaitingMethodSelection;
         return ClientEvent.NeedMoreData;
     }

@@ -14,13 +14,16 @@ namespace Socks5.Protocol.Engine;
 /// <para>
 /// Call <see cref="Start"/> once and send what it wrote. Then call <see cref="Process"/> with every byte received and not
 /// yet consumed, send what it wrote, keep the bytes past <c>bytesConsumed</c>, and act on the <see cref="ClientEvent"/>.
+/// When the server closes its side, call <see cref="Process"/> once more with what is left and <c>isFinalBlock</c> set.
 /// After <see cref="ClientEvent.Established"/> the bytes not consumed are the first tunnel bytes from the server: they
 /// are never touched.
 /// </para>
 /// <para>
 /// A server that selects a method that was not offered, or sends a malformed reply, gives <see cref="ClientEvent.MustClose"/>
 /// with <see cref="Failure"/> saying why; a failure reply gives <see cref="HandshakeFailure.RequestRejected"/> with the raw
-/// <see cref="ReplyCode"/>. Calls out of order throw <see cref="InvalidOperationException"/>.
+/// <see cref="ReplyCode"/>; a server that closes mid-handshake gives <see cref="HandshakeFailure.ConnectionClosed"/>, and one
+/// that sends <see cref="MaxMessageLength"/> bytes without completing a message <see cref="HandshakeFailure.MessageTooLong"/>.
+/// Calls out of order throw <see cref="InvalidOperationException"/>.
 /// </para>
 /// </remarks>
 public sealed class Socks5ClientEngine
@@ -86,11 +89,31 @@ public sealed class Socks5ClientEngine
     /// <summary>Why the engine is closed; <see cref="HandshakeFailure.None"/> otherwise.</summary>
     public HandshakeFailure Failure { get; private set; }
 
+    /// <summary>The stage the engine was in when it failed (for messages that say where the server stopped).</summary>
+    internal ClientEngineState FailedIn { get; private set; }
+
     /// <summary>With <see cref="HandshakeFailure.MalformedMessage"/>: which field of the server's message broke which rule.</summary>
     public ParseError ParseError { get; private set; }
 
-    /// <summary>REP of the last reply, kept raw; <see cref="ReplyCode.Succeeded"/> before any reply.</summary>
+    /// <summary>
+    /// REP of the last reply, kept raw; <see cref="ReplyCode.Succeeded"/> before any reply. When the server closed in the
+    /// middle of a reply that had reached REP (ss-local sends <c>05 07 00 01</c>, then closes), that reply's REP.
+    /// </summary>
     public ReplyCode ReplyCode { get; private set; }
+
+    /// <summary>
+    /// The most unconsumed bytes the engine can need at this stage before it decides: 2 for the method selection, 262 for
+    /// a reply, 65,539 (a GSSAPI message with the largest token) during a sub-negotiation; 0 when no input is expected.
+    /// <see cref="Process"/> fails with <see cref="HandshakeFailure.MessageTooLong"/> when this many bytes still do not
+    /// make a message, so a host never needs to buffer more.
+    /// </summary>
+    public int MaxMessageLength => State switch
+    {
+        ClientEngineState.AwaitingMethodSelection => Socks5MethodSelection.Length,
+        ClientEngineState.Authenticating => GssapiMessage.HeaderLength + GssapiMessage.MaxTokenLength,
+        ClientEngineState.AwaitingReply or ClientEngineState.AwaitingSecondReply => Socks5Reply.MaxLength,
+        _ => 0,
+    };
 
     /// <summary>The command this engine requests.</summary>
     public Command Command => _command;
@@ -125,6 +148,7 @@ public sealed class Socks5ClientEngine
         State = ClientEngineState.NotStarted;
         SelectedMethod = AuthenticationMethod.NoAcceptableMethods;
         Failure = HandshakeFailure.None;
+        FailedIn = ClientEngineState.NotStarted;
         ParseError = ParseError.None;
         ReplyCode = ReplyCode.Succeeded;
         _authenticator = null;
@@ -152,9 +176,15 @@ public sealed class Socks5ClientEngine
     /// <param name="input">The unconsumed bytes, oldest first.</param>
     /// <param name="output">Where to write the bytes to send.</param>
     /// <param name="bytesConsumed">How many bytes of <paramref name="input"/> were used; the caller keeps the rest.</param>
+    /// <param name="isFinalBlock">
+    /// True when the server has closed its side: no byte will follow <paramref name="input"/>. Where the engine would wait
+    /// for more, it fails with <see cref="HandshakeFailure.ConnectionClosed"/> instead, keeping what it learnt (the REP of
+    /// a reply cut short). Complete messages in <paramref name="input"/> are handled as usual, so after the final reply
+    /// nothing changes.
+    /// </param>
     /// <returns>What happened.</returns>
     /// <exception cref="InvalidOperationException">The engine was not started, or the handshake is over.</exception>
-    public ClientEvent Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed)
+    public ClientEvent Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed, bool isFinalBlock = false)
     {
         if (output is null)
         {
@@ -174,7 +204,7 @@ public sealed class Socks5ClientEngine
                     status = Socks5MethodSelection.TryParse(rest, out Socks5MethodSelection selection, out used, out error);
                     if (status == OperationStatus.NeedMoreData)
                     {
-                        return ClientEvent.NeedMoreData;
+                        return AwaitMore(rest, isFinalBlock);
                     }
 
                     if (status == OperationStatus.InvalidData)
@@ -204,7 +234,7 @@ public sealed class Socks5ClientEngine
                     // hold the next message already.
                     if (auth == AuthenticatorResult.NeedMoreData && (used == 0 || bytesConsumed == input.Length))
                     {
-                        return ClientEvent.NeedMoreData;
+                        return AwaitMore(input.Slice(bytesConsumed), isFinalBlock);
                     }
 
                     if (AfterAuthentication(auth, output) is ClientEvent authEvent)
@@ -219,7 +249,7 @@ public sealed class Socks5ClientEngine
                     status = Socks5Reply.TryParse(rest, out Socks5Reply reply, out used, out error);
                     if (status == OperationStatus.NeedMoreData)
                     {
-                        return ClientEvent.NeedMoreData;
+                        return AwaitMore(rest, isFinalBlock);
                     }
 
                     if (status == OperationStatus.InvalidData)
@@ -314,10 +344,33 @@ public sealed class Socks5ClientEngine
         return parsed.BoundAddress;
     }
 
+    // Where a message is incomplete: wait for more, unless no more will come or the engine's limit is reached.
+    private ClientEvent AwaitMore(ReadOnlySpan<byte> rest, bool isFinalBlock)
+    {
+        if (rest.Length > 0 && rest.Length >= MaxMessageLength)
+        {
+            return Fail(HandshakeFailure.MessageTooLong, ParseError.None);
+        }
+
+        if (!isFinalBlock)
+        {
+            return ClientEvent.NeedMoreData;
+        }
+
+        // The parser checked VER already; a reply cut short after REP still says what the server answered.
+        if (State is ClientEngineState.AwaitingReply or ClientEngineState.AwaitingSecondReply && rest.Length >= 2)
+        {
+            ReplyCode = (ReplyCode)rest[1];
+        }
+
+        return Fail(HandshakeFailure.ConnectionClosed, ParseError.None);
+    }
+
     private ClientEvent Fail(HandshakeFailure failure, ParseError error)
     {
         Failure = failure;
         ParseError = error;
+        FailedIn = State;
         State = ClientEngineState.Closed;
         return ClientEvent.MustClose;
     }

@@ -142,3 +142,19 @@ public sealed class PrivateKeyClientAuthenticator : ISocks5ClientAuthenticator
         return input[0] == 1 ? AuthenticatorResult.Succeeded : AuthenticatorResult.Failed;
     }
 }
+
+/// <summary>A private method (X'80') whose peer never sends a whole message: it waits for ever, consuming nothing.</summary>
+public sealed class StalledAuthenticator : ISocks5ClientAuthenticator, ISocks5ServerAuthenticator
+{
+    public const AuthenticationMethod PrivateMethod = (AuthenticationMethod)0x80;
+
+    public AuthenticationMethod Method => PrivateMethod;
+
+    public AuthenticatorResult Start(IBufferWriter<byte> output) => AuthenticatorResult.NeedMoreData;
+
+    public AuthenticatorResult Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed)
+    {
+        bytesConsumed = 0;
+        return AuthenticatorResult.NeedMoreData;
+    }
+}

@@ -4,6 +4,7 @@ using System.Net;
 using System.Text;
 using System;
 using Socks5.Protocol.Internal;
+using Socks5.Protocol.Wire;
 
 namespace Socks5.Protocol.Client;
 
@@ -13,7 +14,10 @@ namespace Socks5.Protocol.Client;
 /// </summary>
 internal static class EndPoints
 {
-    /// <summary>An IP literal (<c>127.0.0.1</c>, <c>::1</c>, <c>[::1]</c>) becomes an <see cref="IPEndPoint"/>, anything else a <see cref="DnsEndPoint"/>.</summary>
+    /// <summary>
+    /// An IP literal (<c>127.0.0.1</c>, <c>::1</c>, <c>[::1]</c>) becomes an <see cref="IPEndPoint"/>, anything else a
+    /// <see cref="DnsEndPoint"/>: the rule of <see cref="Socks5EndPoint.FromHost"/>, so both read a host the same way.
+    /// </summary>
     public static EndPoint FromHost(string host, int port)
     {
         if (host is null)
@@ -26,10 +30,7 @@ internal static class EndPoints
             throw new ArgumentOutOfRangeException(nameof(port), port, "A port is 0 to 65535.");
         }
 
-        string literal = host.Length > 2 && host[0] == '[' && host[host.Length - 1] == ']' ? host.Substring(1, host.Length - 2) : host;
-        // Same rule as Socks5EndPoint.FromHost: "1" or "1.2" are names, not IPv4 shorthands.
-        bool looksLiteral = literal.IndexOf(':') >= 0 || literal.Split('.').Length == 4;
-        if (looksLiteral && IPAddress.TryParse(literal, out IPAddress? ip))
+        if (Socks5EndPoint.TryParseIPLiteral(host, out IPAddress? ip))
         {
             return new IPEndPoint(ip, port);
         }

@@ -268,7 +268,7 @@ public sealed class Socks5Client
 
         if (e == ClientEvent.MustClose)
         {
-            throw Socks5ClientErrors.FromHandshake(handshake, transport.Input, proxy, destination);
+            throw Socks5ClientErrors.FromHandshake(handshake.Engine, proxy, destination);
         }
 
         return e;

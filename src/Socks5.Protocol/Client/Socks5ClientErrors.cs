@@ -1,11 +1,7 @@
 using System;
-using System.Buffers;
 using System.Globalization;
-using System.IO.Pipelines;
 using System.Net;
-using System.Threading.Tasks;
 using Socks5.Protocol.Engine;
-using Socks5.Protocol.Pipelines;
 using Socks5.Protocol.Transport;
 using Socks5.Protocol.Wire;
 
@@ -14,13 +10,12 @@ namespace Socks5.Protocol.Client;
 /// <summary>Turns a failed client handshake into a <see cref="Socks5Exception"/> whose message says what the proxy did.</summary>
 internal static class Socks5ClientErrors
 {
-    public static Socks5Exception FromHandshake(Socks5ClientHandshake handshake, PipeReader reader, EndPoint? proxy, EndPoint destination)
+    public static Socks5Exception FromHandshake(Socks5ClientEngine engine, EndPoint? proxy, EndPoint destination)
     {
-        Socks5ClientEngine engine = handshake.Engine;
         string who = proxy is null ? "The proxy" : "The proxy " + EndPoints.Format(proxy);
         string command = Name(engine.Command);
         string target = EndPoints.Format(destination);
-        HandshakeFailure failure = handshake.Failure;
+        HandshakeFailure failure = engine.Failure;
         ReplyCode? code = null;
         string message;
         switch (failure)
@@ -44,10 +39,16 @@ internal static class Socks5ClientErrors
             case HandshakeFailure.MalformedMessage:
                 message = $"{who} sent a malformed message ({engine.ParseError}) during {command} to {target}.";
                 break;
+            case HandshakeFailure.MessageTooLong:
+                message = $"{who} sent an oversized message during the handshake ({Stage(engine.FailedIn)}) of {command} to {target}.";
+                break;
             default:
-                // The proxy closed early. A reply cut short (ss-local sends 05 07 00 01, then closes) still tells the code.
-                code = engine.State == ClientEngineState.AwaitingReply || engine.State == ClientEngineState.AwaitingSecondReply ? PartialReplyCode(reader) : null;
-                message = $"{who} closed the connection during the handshake ({Stage(engine.State)}) of {command} to {target}"
+                // The proxy closed early. A reply cut short (ss-local sends 05 07 00 01, then closes) still tells the code,
+                // which the engine kept.
+                code = engine.FailedIn is ClientEngineState.AwaitingReply or ClientEngineState.AwaitingSecondReply && engine.ReplyCode != ReplyCode.Succeeded
+                    ? engine.ReplyCode
+                    : null;
+                message = $"{who} closed the connection during the handshake ({Stage(engine.FailedIn)}) of {command} to {target}"
                     + (code is ReplyCode c ? $": {Describe(c)} (REP {Hex((byte)c)})." : ".");
                 break;
         }
@@ -106,32 +107,4 @@ internal static class Socks5ClientErrors
     };
 
     private static string Hex(byte value) => "0x" + value.ToString("X2", CultureInfo.InvariantCulture);
-
-    // The bytes the proxy sent before closing are still in the reader (the adapter consumed nothing of them).
-    private static ReplyCode? PartialReplyCode(PipeReader reader)
-    {
-        // TryRead will not hand back bytes already examined, even after the end of the stream; a read of a finished stream
-        // completes at once. Anything else is woken up rather than waited for.
-        ValueTask<ReadResult> read = reader.ReadAsync();
-        if (!read.IsCompleted)
-        {
-            reader.CancelPendingRead();
-        }
-
-        ReadResult result = read.AsTask().GetAwaiter().GetResult();
-        ReadOnlySequence<byte> buffer = result.Buffer;
-        ReplyCode? code = null;
-        if (buffer.Length >= 2)
-        {
-            Span<byte> head = stackalloc byte[2];
-            buffer.Slice(0, 2).CopyTo(head);
-            if (head[0] == Socks5Greeting.Version && head[1] != (byte)ReplyCode.Succeeded)
-            {
-                code = (ReplyCode)head[1];
-            }
-        }
-
-        reader.AdvanceTo(buffer.Start);
-        return code;
-    }
 }

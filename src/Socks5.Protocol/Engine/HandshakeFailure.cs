@@ -24,9 +24,9 @@ public enum HandshakeFailure
     /// <summary>The request was refused with a non-zero reply code (see the engine's <c>ReplyCode</c>).</summary>
     RequestRejected,
 
-    /// <summary>The peer closed the connection before the handshake ended (set by the pipeline adapters).</summary>
+    /// <summary>The peer closed the connection before the handshake ended (the engine was told its input was final).</summary>
     ConnectionClosed,
 
-    /// <summary>The peer sent more than the largest message allowed at that stage without completing it (set by the pipeline adapters).</summary>
+    /// <summary>The peer sent the engine's <c>MaxMessageLength</c> bytes for that stage without completing a message.</summary>
     MessageTooLong,
 }

@@ -21,13 +21,13 @@ public interface ISocks5ClientAuthenticator
 
     /// <summary>Writes the client's first sub-negotiation message, if the method starts with one.</summary>
     /// <param name="output">Where to write.</param>
-    /// <returns><see cref="AuthenticationStatus.NeedMoreData"/> normally; a method with no exchange may succeed at once.</returns>
-    AuthenticationStatus Start(IBufferWriter<byte> output);
+    /// <returns><see cref="AuthenticatorResult.NeedMoreData"/> normally; a method with no exchange may succeed at once.</returns>
+    AuthenticatorResult Start(IBufferWriter<byte> output);
 
     /// <summary>Takes the bytes received from the server so far and writes whatever must be sent next.</summary>
     /// <param name="input">The bytes received and not yet consumed.</param>
     /// <param name="output">Where to write messages for the server.</param>
     /// <param name="bytesConsumed">How many bytes of <paramref name="input"/> were used.</param>
     /// <returns>Whether to wait for more, proceed to the request, or close.</returns>
-    AuthenticationStatus Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed);
+    AuthenticatorResult Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed);
 }

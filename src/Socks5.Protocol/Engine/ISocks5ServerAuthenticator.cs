@@ -25,5 +25,5 @@ public interface ISocks5ServerAuthenticator
     /// <param name="output">Where to write messages for the client.</param>
     /// <param name="bytesConsumed">How many bytes of <paramref name="input"/> were used; the rest are offered again.</param>
     /// <returns>Whether to wait for more, proceed to the request, or close.</returns>
-    AuthenticationStatus Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed);
+    AuthenticatorResult Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed);
 }

@@ -14,13 +14,16 @@ namespace Socks5.Protocol.Engine;
 /// <para>
 /// Call <see cref="Start"/> once and send what it wrote. Then call <see cref="Process"/> with every byte received and not
 /// yet consumed, send what it wrote, keep the bytes past <c>bytesConsumed</c>, and act on the <see cref="ClientEvent"/>.
+/// When the server closes its side, call <see cref="Process"/> once more with what is left and <c>isFinalBlock</c> set.
 /// After <see cref="ClientEvent.Established"/> the bytes not consumed are the first tunnel bytes from the server: they
 /// are never touched.
 /// </para>
 /// <para>
 /// A server that selects a method that was not offered, or sends a malformed reply, gives <see cref="ClientEvent.MustClose"/>
 /// with <see cref="Failure"/> saying why; a failure reply gives <see cref="HandshakeFailure.RequestRejected"/> with the raw
-/// <see cref="ReplyCode"/>. Calls out of order throw <see cref="InvalidOperationException"/>.
+/// <see cref="ReplyCode"/>; a server that closes mid-handshake gives <see cref="HandshakeFailure.ConnectionClosed"/>, and one
+/// that sends <see cref="MaxMessageLength"/> bytes without completing a message <see cref="HandshakeFailure.MessageTooLong"/>.
+/// Calls out of order throw <see cref="InvalidOperationException"/>.
 /// </para>
 /// </remarks>
 public sealed class Socks5ClientEngine
@@ -28,6 +31,9 @@ public sealed class Socks5ClientEngine
     private readonly IReadOnlyList<ISocks5ClientAuthenticator> _authenticators;
     private readonly bool _offerNoAuthentication;
     private readonly Command _command;
+
+    // METHODS of the greeting, in the order offered.
+    private readonly AuthenticationMethod[] _methods;
 
     // The destination and the two possible replies, kept in buffers the engine owns (allocated once per engine).
     private readonly byte[] _destination = new byte[Socks5EndPoint.MaxEncodedLength];
@@ -57,6 +63,18 @@ public sealed class Socks5ClientEngine
         {
             ThrowHelper.ThrowArgument($"A greeting offers 1 to 255 methods, not {count}.", nameof(authenticators));
         }
+
+        _methods = new AuthenticationMethod[count];
+        int offset = 0;
+        if (offerNoAuthentication)
+        {
+            _methods[offset++] = AuthenticationMethod.NoAuthenticationRequired;
+        }
+
+        for (int i = 0; i < _authenticators.Count; i++)
+        {
+            _methods[offset++] = _authenticators[i].Method;
+        }
     }
 
     /// <summary>Where the handshake stands.</summary>
@@ -71,11 +89,31 @@ public sealed class Socks5ClientEngine
     /// <summary>Why the engine is closed; <see cref="HandshakeFailure.None"/> otherwise.</summary>
     public HandshakeFailure Failure { get; private set; }
 
+    /// <summary>The stage the engine was in when it failed (for messages that say where the server stopped).</summary>
+    internal ClientEngineState FailedIn { get; private set; }
+
     /// <summary>With <see cref="HandshakeFailure.MalformedMessage"/>: which field of the server's message broke which rule.</summary>
     public ParseError ParseError { get; private set; }
 
-    /// <summary>REP of the last reply, kept raw; <see cref="ReplyCode.Succeeded"/> before any reply.</summary>
+    /// <summary>
+    /// REP of the last reply, kept raw; <see cref="ReplyCode.Succeeded"/> before any reply. When the server closed in the
+    /// middle of a reply that had reached REP (ss-local sends <c>05 07 00 01</c>, then closes), that reply's REP.
+    /// </summary>
     public ReplyCode ReplyCode { get; private set; }
+
+    /// <summary>
+    /// The most unconsumed bytes the engine can need at this stage before it decides: 2 for the method selection, 262 for
+    /// a reply, 65,539 (a GSSAPI message with the largest token) during a sub-negotiation; 0 when no input is expected.
+    /// <see cref="Process"/> fails with <see cref="HandshakeFailure.MessageTooLong"/> when this many bytes still do not
+    /// make a message, so a host never needs to buffer more.
+    /// </summary>
+    public int MaxMessageLength => State switch
+    {
+        ClientEngineState.AwaitingMethodSelection => Socks5MethodSelection.Length,
+        ClientEngineState.Authenticating => GssapiMessage.HeaderLength + GssapiMessage.MaxTokenLength,
+        ClientEngineState.AwaitingReply or ClientEngineState.AwaitingSecondReply => Socks5Reply.MaxLength,
+        _ => 0,
+    };
 
     /// <summary>The command this engine requests.</summary>
     public Command Command => _command;
@@ -110,6 +148,7 @@ public sealed class Socks5ClientEngine
         State = ClientEngineState.NotStarted;
         SelectedMethod = AuthenticationMethod.NoAcceptableMethods;
         Failure = HandshakeFailure.None;
+        FailedIn = ClientEngineState.NotStarted;
         ParseError = ParseError.None;
         ReplyCode = ReplyCode.Succeeded;
         _authenticator = null;
@@ -128,22 +167,7 @@ public sealed class Socks5ClientEngine
             ThrowHelper.ThrowInvalidOperation("The handshake was started already.");
         }
 
-        int count = _authenticators.Count + (_offerNoAuthentication ? 1 : 0);
-        Span<byte> greeting = BufferWriterHelper.GetSpan(output, 2 + count);
-        greeting[0] = Socks5Greeting.Version;
-        greeting[1] = (byte)count;
-        int offset = 2;
-        if (_offerNoAuthentication)
-        {
-            greeting[offset++] = (byte)AuthenticationMethod.NoAuthenticationRequired;
-        }
-
-        for (int i = 0; i < _authenticators.Count; i++)
-        {
-            greeting[offset++] = (byte)_authenticators[i].Method;
-        }
-
-        output.Advance(offset);
+        Socks5Greeting.Write(output, _methods);
         State = ClientEngineState.AwaitingMethodSelection;
         return ClientEvent.NeedMoreData;
     }
@@ -152,9 +176,15 @@ public sealed class Socks5ClientEngine
     /// <param name="input">The unconsumed bytes, oldest first.</param>
     /// <param name="output">Where to write the bytes to send.</param>
     /// <param name="bytesConsumed">How many bytes of <paramref name="input"/> were used; the caller keeps the rest.</param>
+    /// <param name="isFinalBlock">
+    /// True when the server has closed its side: no byte will follow <paramref name="input"/>. Where the engine would wait
+    /// for more, it fails with <see cref="HandshakeFailure.ConnectionClosed"/> instead, keeping what it learnt (the REP of
+    /// a reply cut short). Complete messages in <paramref name="input"/> are handled as usual, so after the final reply
+    /// nothing changes.
+    /// </param>
     /// <returns>What happened.</returns>
     /// <exception cref="InvalidOperationException">The engine was not started, or the handshake is over.</exception>
-    public ClientEvent Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed)
+    public ClientEvent Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed, bool isFinalBlock = false)
     {
         if (output is null)
         {
@@ -174,7 +204,7 @@ public sealed class Socks5ClientEngine
                     status = Socks5MethodSelection.TryParse(rest, out Socks5MethodSelection selection, out used, out error);
                     if (status == OperationStatus.NeedMoreData)
                     {
-                        return ClientEvent.NeedMoreData;
+                        return AwaitMore(rest, isFinalBlock);
                     }
 
                     if (status == OperationStatus.InvalidData)
@@ -192,7 +222,7 @@ public sealed class Socks5ClientEngine
                     break;
 
                 case ClientEngineState.Authenticating:
-                    AuthenticationStatus auth = _authenticator!.Process(rest, output, out used);
+                    AuthenticatorResult auth = _authenticator!.Process(rest, output, out used);
                     if ((uint)used > (uint)rest.Length)
                     {
                         ThrowHelper.ThrowInvalidOperation("The authenticator consumed more bytes than it was given.");
@@ -202,9 +232,9 @@ public sealed class Socks5ClientEngine
 
                     // A method may handle one message per call: while it consumes, offer it the rest, which can
                     // hold the next message already.
-                    if (auth == AuthenticationStatus.NeedMoreData && (used == 0 || bytesConsumed == input.Length))
+                    if (auth == AuthenticatorResult.NeedMoreData && (used == 0 || bytesConsumed == input.Length))
                     {
-                        return ClientEvent.NeedMoreData;
+                        return AwaitMore(input.Slice(bytesConsumed), isFinalBlock);
                     }
 
                     if (AfterAuthentication(auth, output) is ClientEvent authEvent)
@@ -219,7 +249,7 @@ public sealed class Socks5ClientEngine
                     status = Socks5Reply.TryParse(rest, out Socks5Reply reply, out used, out error);
                     if (status == OperationStatus.NeedMoreData)
                     {
-                        return ClientEvent.NeedMoreData;
+                        return AwaitMore(rest, isFinalBlock);
                     }
 
                     if (status == OperationStatus.InvalidData)
@@ -269,7 +299,7 @@ public sealed class Socks5ClientEngine
 
         if (method == AuthenticationMethod.NoAuthenticationRequired && _offerNoAuthentication)
         {
-            return AfterAuthentication(AuthenticationStatus.Succeeded, output);
+            return AfterAuthentication(AuthenticatorResult.Succeeded, output);
         }
 
         for (int i = 0; i < _authenticators.Count; i++)
@@ -286,15 +316,15 @@ public sealed class Socks5ClientEngine
     }
 
     // After a sub-negotiation step: wait, fail, or send the request. Returns null to keep processing input.
-    private ClientEvent? AfterAuthentication(AuthenticationStatus status, IBufferWriter<byte> output)
+    private ClientEvent? AfterAuthentication(AuthenticatorResult status, IBufferWriter<byte> output)
     {
         switch (status)
         {
-            case AuthenticationStatus.NeedMoreData:
+            case AuthenticatorResult.NeedMoreData:
                 // Offer the rest of the input to the method (it is usually empty: the server waits for the client).
                 State = ClientEngineState.Authenticating;
                 return null;
-            case AuthenticationStatus.Failed:
+            case AuthenticatorResult.Failed:
                 return Fail(HandshakeFailure.AuthenticationFailed, ParseError.None);
             default:
                 Socks5Request.Write(output, _command, Destination);
@@ -314,10 +344,33 @@ public sealed class Socks5ClientEngine
         return parsed.BoundAddress;
     }
 
+    // Where a message is incomplete: wait for more, unless no more will come or the engine's limit is reached.
+    private ClientEvent AwaitMore(ReadOnlySpan<byte> rest, bool isFinalBlock)
+    {
+        if (rest.Length > 0 && rest.Length >= MaxMessageLength)
+        {
+            return Fail(HandshakeFailure.MessageTooLong, ParseError.None);
+        }
+
+        if (!isFinalBlock)
+        {
+            return ClientEvent.NeedMoreData;
+        }
+
+        // The parser checked VER already; a reply cut short after REP still says what the server answered.
+        if (State is ClientEngineState.AwaitingReply or ClientEngineState.AwaitingSecondReply && rest.Length >= 2)
+        {
+            ReplyCode = (ReplyCode)rest[1];
+        }
+
+        return Fail(HandshakeFailure.ConnectionClosed, ParseError.None);
+    }
+
     private ClientEvent Fail(HandshakeFailure failure, ParseError error)
     {
         Failure = failure;
         ParseError = error;
+        FailedIn = State;
         State = ClientEngineState.Closed;
         return ClientEvent.MustClose;
     }

@@ -18,7 +18,9 @@ namespace Socks5.Protocol.Engine;
 /// answered with <see cref="AcceptCredentials"/>, <see cref="ServerEvent.RequestReceived"/> and
 /// <see cref="ServerEvent.SecondReplyRequired"/> with <see cref="Reply(ReplyCode, Socks5EndPoint, IBufferWriter{byte})"/>.
 /// After <see cref="ServerEvent.Established"/>, every byte not consumed belongs to the tunnel: a client that pipelines its
-/// greeting, request and first data in one segment loses nothing.
+/// greeting, request and first data in one segment loses nothing. When the client closes its side, call
+/// <see cref="Process"/> once more with what is left and <c>isFinalBlock</c> set: an unfinished handshake then fails with
+/// <see cref="HandshakeFailure.ConnectionClosed"/>.
 /// </para>
 /// <para>
 /// Two kinds of failure are kept apart: a client that breaks the protocol makes the engine write the reply it is owed
@@ -101,8 +103,9 @@ public sealed class Socks5ServerEngine
 
     /// <summary>The largest number of unconsumed bytes the engine can need at this stage before it decides.</summary>
     /// <remarks>
-    /// A host that buffers more than this without the engine consuming anything has a bug; the parsers decide as soon as
-    /// a whole message could have arrived. A running authenticator bounds its own messages.
+    /// The parsers decide as soon as a whole message could have arrived; for a running authenticator, whose messages the
+    /// engine does not parse, <see cref="Process"/> fails with <see cref="HandshakeFailure.MessageTooLong"/> when this many
+    /// bytes still do not make a message. Either way a host never needs to buffer more.
     /// </remarks>
     public int MaxMessageLength => State switch
     {
@@ -131,9 +134,14 @@ public sealed class Socks5ServerEngine
     /// <param name="input">The unconsumed bytes, oldest first.</param>
     /// <param name="output">Where to write the bytes to send.</param>
     /// <param name="bytesConsumed">How many bytes of <paramref name="input"/> were used; the caller keeps the rest.</param>
+    /// <param name="isFinalBlock">
+    /// True when the client has closed its side: no byte will follow <paramref name="input"/>. Where the engine would wait
+    /// for more, it fails with <see cref="HandshakeFailure.ConnectionClosed"/> instead (and writes nothing: no one is left
+    /// to read it). Complete messages in <paramref name="input"/> are handled as usual.
+    /// </param>
     /// <returns>What happened, and so what the host must do next.</returns>
     /// <exception cref="InvalidOperationException">A decision is pending, or the handshake is already over.</exception>
-    public ServerEvent Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed)
+    public ServerEvent Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed, bool isFinalBlock = false)
     {
         if (output is null)
         {
@@ -153,7 +161,7 @@ public sealed class Socks5ServerEngine
                     status = Socks5Greeting.TryParse(rest, out Socks5Greeting greeting, out used, out error);
                     if (status == OperationStatus.NeedMoreData)
                     {
-                        return ServerEvent.NeedMoreData;
+                        return AwaitMore(rest, isFinalBlock);
                     }
 
                     if (status == OperationStatus.InvalidData)
@@ -179,7 +187,7 @@ public sealed class Socks5ServerEngine
                     status = UsernamePasswordRequest.TryParse(rest, out _, out used, out error);
                     if (status == OperationStatus.NeedMoreData)
                     {
-                        return ServerEvent.NeedMoreData;
+                        return AwaitMore(rest, isFinalBlock);
                     }
 
                     if (status == OperationStatus.InvalidData)
@@ -195,27 +203,27 @@ public sealed class Socks5ServerEngine
                     return ServerEvent.CredentialsReceived;
 
                 case ServerEngineState.Authenticating:
-                    AuthenticationStatus auth = _authenticator!.Process(rest, output, out used);
+                    AuthenticatorResult auth = _authenticator!.Process(rest, output, out used);
                     if ((uint)used > (uint)rest.Length)
                     {
                         ThrowHelper.ThrowInvalidOperation("The authenticator consumed more bytes than it was given.");
                     }
 
                     bytesConsumed += used;
-                    if (auth == AuthenticationStatus.NeedMoreData)
+                    if (auth == AuthenticatorResult.NeedMoreData)
                     {
                         // A method may handle one message per call: while it consumes, offer it the rest, which
                         // can hold the next message already (a GSSAPI client may send its last token and its
                         // protection level together).
                         if (used == 0 || bytesConsumed == input.Length)
                         {
-                            return ServerEvent.NeedMoreData;
+                            return AwaitMore(input.Slice(bytesConsumed), isFinalBlock);
                         }
 
                         break;
                     }
 
-                    if (auth == AuthenticationStatus.Failed)
+                    if (auth == AuthenticatorResult.Failed)
                     {
                         return Fail(HandshakeFailure.AuthenticationFailed, ParseError.None);
                     }
@@ -227,7 +235,7 @@ public sealed class Socks5ServerEngine
                     status = Socks5Request.TryParse(rest, out Socks5Request request, out used, out error);
                     if (status == OperationStatus.NeedMoreData)
                     {
-                        return ServerEvent.NeedMoreData;
+                        return AwaitMore(rest, isFinalBlock);
                     }
 
                     if (status == OperationStatus.InvalidData)
@@ -400,6 +408,17 @@ public sealed class Socks5ServerEngine
         {
             ThrowHelper.ThrowInvalidOperation(message);
         }
+    }
+
+    // Where a message is incomplete: wait for more, unless no more will come or the engine's limit is reached.
+    private ServerEvent AwaitMore(ReadOnlySpan<byte> rest, bool isFinalBlock)
+    {
+        if (rest.Length > 0 && rest.Length >= MaxMessageLength)
+        {
+            return Fail(HandshakeFailure.MessageTooLong, ParseError.None);
+        }
+
+        return isFinalBlock ? Fail(HandshakeFailure.ConnectionClosed, ParseError.None) : ServerEvent.NeedMoreData;
     }
 
     private ServerEvent Fail(HandshakeFailure failure, ParseError error)

@@ -45,26 +45,26 @@ public sealed class UsernamePasswordClientAuthenticator : ISocks5ClientAuthentic
     public ParseError ParseError { get; private set; }
 
     /// <inheritdoc/>
-    public AuthenticationStatus Start(IBufferWriter<byte> output)
+    public AuthenticatorResult Start(IBufferWriter<byte> output)
     {
         UsernamePasswordRequest.Write(output, _userName, _password);
-        return AuthenticationStatus.NeedMoreData;
+        return AuthenticatorResult.NeedMoreData;
     }
 
     /// <inheritdoc/>
-    public AuthenticationStatus Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed)
+    public AuthenticatorResult Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed)
     {
         OperationStatus status = UsernamePasswordReply.TryParse(input, out UsernamePasswordReply reply, out bytesConsumed, out ParseError error);
         switch (status)
         {
             case OperationStatus.NeedMoreData:
-                return AuthenticationStatus.NeedMoreData;
+                return AuthenticatorResult.NeedMoreData;
             case OperationStatus.Done:
                 Status = reply.Status;
-                return reply.Succeeded ? AuthenticationStatus.Succeeded : AuthenticationStatus.Failed;
+                return reply.Succeeded ? AuthenticatorResult.Succeeded : AuthenticatorResult.Failed;
             default:
                 ParseError = error;
-                return AuthenticationStatus.Failed;
+                return AuthenticatorResult.Failed;
         }
     }
 }

@@ -10,13 +10,14 @@ namespace Socks5.Protocol.Pipelines;
 /// </summary>
 internal static class EngineInput
 {
-    public delegate TEvent Step<TEvent>(ReadOnlySpan<byte> input, out int bytesConsumed);
+    public delegate TEvent Step<TEvent>(ReadOnlySpan<byte> input, bool isFinalBlock, out int bytesConsumed);
 
-    public static TEvent Run<TEvent>(in ReadOnlySequence<byte> buffer, int maxMessageLength, Step<TEvent> step, out int bytesConsumed)
+    /// <summary>Runs <paramref name="step"/>; the input is final only when the engine is shown all of it.</summary>
+    public static TEvent Run<TEvent>(in ReadOnlySequence<byte> buffer, int maxMessageLength, bool isFinalBlock, Step<TEvent> step, out int bytesConsumed)
     {
         if (buffer.IsSingleSegment)
         {
-            return step(buffer.First.Span, out bytesConsumed);
+            return step(buffer.First.Span, isFinalBlock, out bytesConsumed);
         }
 
         int length = (int)Math.Min(buffer.Length, Math.Max(maxMessageLength, buffer.First.Length));
@@ -24,7 +25,7 @@ internal static class EngineInput
         try
         {
             buffer.Slice(0, length).CopyTo(rented);
-            return step(rented.AsSpan(0, length), out bytesConsumed);
+            return step(rented.AsSpan(0, length), isFinalBlock && length == buffer.Length, out bytesConsumed);
         }
         finally
         {

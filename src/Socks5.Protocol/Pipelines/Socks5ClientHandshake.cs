@@ -16,10 +16,7 @@ public sealed class Socks5ClientHandshake
 {
     private readonly IDuplexPipe _transport;
     private readonly EngineInput.Step<ClientEvent> _step;
-    // The largest message a server sends during a handshake: a GSSAPI token (replies are at most 262 bytes).
-    private const int MaxServerMessageLength = Socks5.Protocol.Wire.GssapiMessage.HeaderLength + Socks5.Protocol.Wire.GssapiMessage.MaxTokenLength;
-
-    private HandshakeFailure _transportFailure;
+    private readonly Func<int> _maxMessageLength;
 
     /// <summary>Creates the adapter.</summary>
     /// <param name="transport">The connection to the proxy.</param>
@@ -28,14 +25,15 @@ public sealed class Socks5ClientHandshake
     {
         _transport = transport ?? throw new ArgumentNullException(nameof(transport));
         Engine = engine ?? throw new ArgumentNullException(nameof(engine));
-        _step = (ReadOnlySpan<byte> input, out int consumed) => Engine.Process(input, _transport.Output, out consumed);
+        _step = (ReadOnlySpan<byte> input, bool isFinalBlock, out int consumed) => Engine.Process(input, _transport.Output, out consumed, isFinalBlock);
+        _maxMessageLength = () => Engine.MaxMessageLength;
     }
 
     /// <summary>The engine, for the reply code, bound addresses and state.</summary>
     public Socks5ClientEngine Engine { get; }
 
-    /// <summary>Why the handshake failed: the engine's reason, or a transport-level one (the proxy closed, or sent too much).</summary>
-    public HandshakeFailure Failure => _transportFailure != HandshakeFailure.None ? _transportFailure : Engine.Failure;
+    /// <summary>Why the handshake failed: the engine's <see cref="Socks5ClientEngine.Failure"/> (the proxy closing early included).</summary>
+    public HandshakeFailure Failure => Engine.Failure;
 
     /// <summary>
     /// Starts the handshake if needed, then reads until the next event that matters: <see cref="ClientEvent.FirstReplyReceived"/>
@@ -43,6 +41,7 @@ public sealed class Socks5ClientHandshake
     /// </summary>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>The event; never <see cref="ClientEvent.NeedMoreData"/>.</returns>
+    /// <exception cref="OperationCanceledException">The token fired, or the pending read was canceled.</exception>
     public async ValueTask<ClientEvent> RunAsync(CancellationToken cancellationToken = default)
     {
         if (Engine.State == ClientEngineState.NotStarted)
@@ -51,9 +50,6 @@ public sealed class Socks5ClientHandshake
             await _transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        (ClientEvent e, HandshakeFailure transportFailure) = await HandshakeReader.ReadAsync(
-            _transport, _step, static () => MaxServerMessageLength, ClientEvent.NeedMoreData, ClientEvent.MustClose, cancellationToken).ConfigureAwait(false);
-        _transportFailure = transportFailure;
-        return e;
+        return await HandshakeReader.ReadAsync(_transport, _step, _maxMessageLength, ClientEvent.NeedMoreData, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -26,7 +26,6 @@ public sealed class Socks5ServerHandshake
     private readonly IDuplexPipe _transport;
     private readonly EngineInput.Step<ServerEvent> _step;
     private readonly Func<int> _maxMessageLength;
-    private HandshakeFailure _transportFailure;
 
     /// <summary>Creates the adapter.</summary>
     /// <param name="transport">The client's connection.</param>
@@ -35,26 +34,22 @@ public sealed class Socks5ServerHandshake
     {
         _transport = transport ?? throw new ArgumentNullException(nameof(transport));
         Engine = engine ?? throw new ArgumentNullException(nameof(engine));
-        _step = (ReadOnlySpan<byte> input, out int consumed) => Engine.Process(input, _transport.Output, out consumed);
+        _step = (ReadOnlySpan<byte> input, bool isFinalBlock, out int consumed) => Engine.Process(input, _transport.Output, out consumed, isFinalBlock);
         _maxMessageLength = () => Engine.MaxMessageLength;
     }
 
     /// <summary>The engine, for the request, credentials and state.</summary>
     public Socks5ServerEngine Engine { get; }
 
-    /// <summary>Why the handshake failed: the engine's reason, or a transport-level one (the client closed, or sent too much).</summary>
-    public HandshakeFailure Failure => _transportFailure != HandshakeFailure.None ? _transportFailure : Engine.Failure;
+    /// <summary>Why the handshake failed: the engine's <see cref="Socks5ServerEngine.Failure"/> (the client closing early included).</summary>
+    public HandshakeFailure Failure => Engine.Failure;
 
     /// <summary>Reads and processes input until the engine needs a decision, finishes, or fails.</summary>
     /// <param name="cancellationToken">Cancels the wait (the handshake timeout).</param>
     /// <returns>The event the host must act on: never <see cref="ServerEvent.NeedMoreData"/>.</returns>
-    public async ValueTask<ServerEvent> ReadAsync(CancellationToken cancellationToken = default)
-    {
-        (ServerEvent e, HandshakeFailure transportFailure) = await HandshakeReader.ReadAsync(
-            _transport, _step, _maxMessageLength, ServerEvent.NeedMoreData, ServerEvent.MustClose, cancellationToken).ConfigureAwait(false);
-        _transportFailure = transportFailure;
-        return e;
-    }
+    /// <exception cref="OperationCanceledException">The token fired, or the pending read was canceled.</exception>
+    public ValueTask<ServerEvent> ReadAsync(CancellationToken cancellationToken = default) =>
+        HandshakeReader.ReadAsync(_transport, _step, _maxMessageLength, ServerEvent.NeedMoreData, cancellationToken);
 
     /// <summary>Answers <see cref="ServerEvent.CredentialsReceived"/>, then goes on reading when they were accepted.</summary>
     /// <param name="accepted">Whether the credentials are valid.</param>

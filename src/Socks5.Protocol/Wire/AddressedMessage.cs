@@ -26,7 +26,7 @@ internal static class AddressedMessage
             return OperationStatus.NeedMoreData;
         }
 
-        if (source[0] != Socks5Greeting.Version)
+        if (source[0] != Socks5Constants.Version)
         {
             error = ParseError.UnsupportedVersion;
             return OperationStatus.InvalidData;
@@ -69,7 +69,7 @@ internal static class AddressedMessage
             return false;
         }
 
-        destination[0] = Socks5Greeting.Version;
+        destination[0] = Socks5Constants.Version;
         destination[1] = field;
         destination[2] = 0;
         endPoint.WriteValidated(destination.Slice(HeaderLength));

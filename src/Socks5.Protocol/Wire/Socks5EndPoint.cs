@@ -13,6 +13,7 @@
 using System;
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -120,8 +121,7 @@ public readonly ref struct Socks5EndPoint
             throw new ArgumentNullException(nameof(host));
         }
 
-        string literal = host.Length > 2 && host[0] == '[' && host[host.Length - 1] == ']' ? host.Substring(1, host.Length - 2) : host;
-        if (IPAddress.TryParse(literal, out IPAddress? ip) && (literal.IndexOf(':') >= 0 || IsDottedQuad(literal)))
+        if (TryParseIPLiteral(host, out IPAddress? ip))
         {
             return FromIPEndPoint(new IPEndPoint(ip, port), buffer);
         }
@@ -383,9 +383,25 @@ public readonly ref struct Socks5EndPoint
         return length;
     }
 
+    /// <summary>
+    /// The one rule for host text that is an IP address, wherever a host string becomes an endpoint: an IPv6 literal, with
+    /// or without brackets, or four dot-separated decimal numbers (a bracketed IPv4 address is accepted too).
+    /// </summary>
+    internal static bool TryParseIPLiteral(string host, [NotNullWhen(true)] out IPAddress? address)
+    {
+        string literal = host.Length > 2 && host[0] == '[' && host[host.Length - 1] == ']' ? host.Substring(1, host.Length - 2) : host;
+        if ((literal.IndexOf(':') >= 0 || IsDottedQuad(literal)) && IPAddress.TryParse(literal, out address))
+        {
+            return true;
+        }
+
+        address = null;
+        return false;
+    }
+
     private static bool IsDottedQuad(string s)
     {
-        // IPAddress.TryParse also takes "1" or "1.2" as IPv4; a SOCKS host "1" is a name.
+        // IPAddress.TryParse also takes "1", "1.2" or "0x7f.0.0.1" as IPv4 (inet_aton's forms); a SOCKS host "1" is a name.
         int dots = 0;
         foreach (char c in s)
         {

@@ -19,9 +19,6 @@ namespace Socks5.Protocol.Wire;
 /// </summary>
 public readonly ref struct Socks5Greeting
 {
-    /// <summary>VER of every SOCKS5 message.</summary>
-    public const byte Version = 5;
-
     /// <summary>The largest greeting: VER, NMETHODS and 255 methods.</summary>
     public const int MaxLength = 2 + 255;
 
@@ -62,7 +59,7 @@ public readonly ref struct Socks5Greeting
             return OperationStatus.NeedMoreData;
         }
 
-        if (source[0] != Version)
+        if (source[0] != Socks5Constants.Version)
         {
             error = ParseError.UnsupportedVersion;
             return OperationStatus.InvalidData;
@@ -133,7 +130,7 @@ public readonly ref struct Socks5Greeting
             return false;
         }
 
-        destination[0] = Version;
+        destination[0] = Socks5Constants.Version;
         destination[1] = (byte)methods.Length;
         MemoryMarshal.Cast<AuthenticationMethod, byte>(methods).CopyTo(destination.Slice(2));
         bytesWritten = length;

@@ -36,7 +36,7 @@ public readonly struct Socks5MethodSelection
     /// <returns><c>Done</c>, <c>NeedMoreData</c> or <c>InvalidData</c>. Only <c>Done</c> consumes anything.</returns>
     public static OperationStatus TryParse(ReadOnlySpan<byte> source, out Socks5MethodSelection selection, out int bytesConsumed, out ParseError error)
     {
-        OperationStatus status = TwoByteMessage.TryParse(source, Socks5Greeting.Version, out byte value, out bytesConsumed, out error);
+        OperationStatus status = TwoByteMessage.TryParse(source, Socks5Constants.Version, out byte value, out bytesConsumed, out error);
         selection = new Socks5MethodSelection((AuthenticationMethod)value);
         return status;
     }
@@ -56,12 +56,12 @@ public readonly struct Socks5MethodSelection
     /// <param name="bytesWritten">2, or 0 when false.</param>
     /// <returns>False, with nothing written, when the destination is too small.</returns>
     public static bool TryWrite(AuthenticationMethod method, Span<byte> destination, out int bytesWritten)
-        => TwoByteMessage.TryWrite(Socks5Greeting.Version, (byte)method, destination, out bytesWritten);
+        => TwoByteMessage.TryWrite(Socks5Constants.Version, (byte)method, destination, out bytesWritten);
 
     /// <summary>Writes a method selection message to <paramref name="writer"/>.</summary>
     /// <param name="writer">The writer.</param>
     /// <param name="method">The chosen method, or <see cref="AuthenticationMethod.NoAcceptableMethods"/>.</param>
     /// <returns>2.</returns>
     public static int Write(IBufferWriter<byte> writer, AuthenticationMethod method)
-        => TwoByteMessage.Write(writer, Socks5Greeting.Version, (byte)method);
+        => TwoByteMessage.Write(writer, Socks5Constants.Version, (byte)method);
 }

@@ -2,6 +2,7 @@ using System.Net;
 using Socks5.Protocol.Client;
 using Socks5.Protocol.Server;
 using Socks5.Protocol.Transport;
+using Socks5.Protocol.Wire;
 using Xunit;
 
 namespace Socks5.Protocol.Tests.Client;
@@ -93,5 +94,29 @@ public class EndPointsTextTests
         Assert.NotEqual('.', name[^1]);
         Assert.Equal(expected, EndPoints.IsHostName(name));
         Assert.Equal(expected, EndPoints.IsHostName(name + "."));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("[127.0.0.1]")]
+    [InlineData("::1")]
+    [InlineData("[::1]")]
+    [InlineData("fe80::1%2")]
+    [InlineData("localhost")]
+    [InlineData("1")]
+    [InlineData("1.2")]
+    [InlineData("0x7f.0.0.1")] // inet_aton's hex form: a name to SOCKS, as "1" is
+    [InlineData("127.0.0.0x1")]
+    [InlineData("1.2.3.4.5")]
+    [InlineData("[::1")]
+    public void FromHost_reads_an_IP_literal_by_the_same_rule_as_the_wire_endpoint(string host)
+    {
+        Socks5EndPoint wire = Socks5EndPoint.FromHost(host, 80, new byte[Socks5EndPoint.MaxAddressLength]);
+        EndPoint client = EndPoints.FromHost(host, 80);
+        Assert.Equal(wire.AddressType != AddressType.DomainName, client is IPEndPoint);
+        if (client is IPEndPoint ip)
+        {
+            Assert.Equal(wire.ToIPAddress(), new IPAddress(ip.Address.GetAddressBytes())); // SOCKS5 carries no scope id
+        }
     }
 }

@@ -191,4 +191,17 @@ public class ClientEngineTests
     {
         Assert.Throws<ArgumentException>(() => new Socks5ClientEngine(Command.Connect, new Socks5EndPoint(AddressType.IPv4, new byte[4], 1), null, offerNoAuthentication: false));
     }
+
+    [Fact]
+    public void The_greeting_is_written_by_the_greeting_writer_in_the_order_offered()
+    {
+        var engine = new Socks5ClientEngine(
+            Command.Connect,
+            new Socks5EndPoint(AddressType.IPv4, new byte[4], 1),
+            new ISocks5ClientAuthenticator[] { new UsernamePasswordClientAuthenticator("u", "p"), new PrivateKeyClientAuthenticator(1) });
+        var expected = new ArrayBufferWriter<byte>();
+        Socks5Greeting.Write(expected, new[] { AuthenticationMethod.NoAuthenticationRequired, AuthenticationMethod.UsernamePassword, PrivateKeyServerAuthenticator.PrivateMethod });
+        Assert.Equal("0503000280", Hex.Format(expected.WrittenSpan));
+        Assert.Equal(Hex.Format(expected.WrittenSpan), Start(engine));
+    }
 }

@@ -100,18 +100,18 @@ public sealed class PrivateKeyServerAuthenticator : ISocks5ServerAuthenticator
 
     public AuthenticationMethod Method => PrivateMethod;
 
-    public AuthenticationStatus Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed)
+    public AuthenticatorResult Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed)
     {
         bytesConsumed = 0;
         if (input.IsEmpty)
         {
-            return AuthenticationStatus.NeedMoreData;
+            return AuthenticatorResult.NeedMoreData;
         }
 
         bytesConsumed = 1;
         bool ok = input[0] == _expected;
         output.Write(new[] { ok ? (byte)1 : (byte)0 });
-        return ok ? AuthenticationStatus.Succeeded : AuthenticationStatus.Failed;
+        return ok ? AuthenticatorResult.Succeeded : AuthenticatorResult.Failed;
     }
 }
 
@@ -124,21 +124,37 @@ public sealed class PrivateKeyClientAuthenticator : ISocks5ClientAuthenticator
 
     public AuthenticationMethod Method => PrivateKeyServerAuthenticator.PrivateMethod;
 
-    public AuthenticationStatus Start(IBufferWriter<byte> output)
+    public AuthenticatorResult Start(IBufferWriter<byte> output)
     {
         output.Write(new[] { _key });
-        return AuthenticationStatus.NeedMoreData;
+        return AuthenticatorResult.NeedMoreData;
     }
 
-    public AuthenticationStatus Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed)
+    public AuthenticatorResult Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed)
     {
         bytesConsumed = 0;
         if (input.IsEmpty)
         {
-            return AuthenticationStatus.NeedMoreData;
+            return AuthenticatorResult.NeedMoreData;
         }
 
         bytesConsumed = 1;
-        return input[0] == 1 ? AuthenticationStatus.Succeeded : AuthenticationStatus.Failed;
+        return input[0] == 1 ? AuthenticatorResult.Succeeded : AuthenticatorResult.Failed;
+    }
+}
+
+/// <summary>A private method (X'80') whose peer never sends a whole message: it waits for ever, consuming nothing.</summary>
+public sealed class StalledAuthenticator : ISocks5ClientAuthenticator, ISocks5ServerAuthenticator
+{
+    public const AuthenticationMethod PrivateMethod = (AuthenticationMethod)0x80;
+
+    public AuthenticationMethod Method => PrivateMethod;
+
+    public AuthenticatorResult Start(IBufferWriter<byte> output) => AuthenticatorResult.NeedMoreData;
+
+    public AuthenticatorResult Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed)
+    {
+        bytesConsumed = 0;
+        return AuthenticatorResult.NeedMoreData;
     }
 }

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Text;
 using Socks5.Protocol.Engine;
 using Socks5.Protocol.Pipelines;
+using Socks5.Protocol.Tests.Engine;
 using Socks5.Protocol.Transport;
 using Socks5.Protocol.Tests.Support;
 using Socks5.Protocol.Wire;
@@ -117,5 +118,49 @@ public class HandshakeAdapterTests
         var handshake = new Socks5ClientHandshake(client, new Socks5ClientEngine(Command.Connect, new Socks5EndPoint(AddressType.IPv4, new byte[4], 1)));
         Assert.Equal(ClientEvent.MustClose, await handshake.RunAsync(Timeout()));
         Assert.Equal(HandshakeFailure.ConnectionClosed, handshake.Failure);
+    }
+
+    [Fact]
+    public async Task Client_adapter_keeps_the_code_of_a_reply_the_proxy_cut_short()
+    {
+        // ss-local's answer to BIND: 05 07 00 01, then it closes. The engine is told the input ended and keeps REP.
+        (IDuplexPipe server, IDuplexPipe client) = CreatePair();
+        await server.Output.WriteAsync(Hex.Parse("05 00  05 07 00 01"));
+        await server.Output.CompleteAsync();
+        var handshake = new Socks5ClientHandshake(client, new Socks5ClientEngine(Command.Bind, new Socks5EndPoint(AddressType.IPv4, new byte[4], 0)));
+        Assert.Equal(ClientEvent.MustClose, await handshake.RunAsync(Timeout()));
+        Assert.Equal(HandshakeFailure.ConnectionClosed, handshake.Engine.Failure);
+        Assert.Equal(ReplyCode.CommandNotSupported, handshake.Engine.ReplyCode);
+    }
+
+    [Fact]
+    public async Task Server_adapter_reports_a_sub_negotiation_that_outgrows_the_engine_limit()
+    {
+        (IDuplexPipe server, IDuplexPipe client) = CreatePair();
+        var options = new Socks5ServerEngineOptions { AuthenticatorFactory = _ => new StalledAuthenticator() };
+        options.Methods.Clear();
+        options.Methods.Add(StalledAuthenticator.PrivateMethod);
+        var handshake = new Socks5ServerHandshake(server, new Socks5ServerEngine(options));
+
+        // The method never sees a whole message: the engine stops at its limit instead of buffering for ever.
+        byte[] flood = new byte[2 * (GssapiMessage.HeaderLength + GssapiMessage.MaxTokenLength)];
+        Hex.Parse("05 01 80").CopyTo(flood, 0);
+        Task writing = client.Output.WriteAsync(flood).AsTask(); // held back by the pipe's pause threshold until the reader ends
+        Assert.Equal(ServerEvent.MustClose, await handshake.ReadAsync(Timeout()));
+        Assert.Equal(HandshakeFailure.MessageTooLong, handshake.Failure);
+        await server.Input.CompleteAsync();
+        await writing;
+    }
+
+    [Fact]
+    public async Task A_canceled_pending_read_is_an_operation_canceled_not_a_closed_connection()
+    {
+        (IDuplexPipe server, IDuplexPipe client) = CreatePair();
+        await server.Output.WriteAsync(Hex.Parse("05 00  05 00"));
+        var handshake = new Socks5ClientHandshake(client, new Socks5ClientEngine(Command.Connect, new Socks5EndPoint(AddressType.IPv4, new byte[4], 1)));
+        client.Input.CancelPendingRead();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await handshake.RunAsync(Timeout()));
+        Assert.Equal(ClientEngineState.AwaitingReply, handshake.Engine.State);
+        Assert.Equal(HandshakeFailure.None, handshake.Engine.Failure);
     }
 }

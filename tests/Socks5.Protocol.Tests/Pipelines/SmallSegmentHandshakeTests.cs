@@ -70,20 +70,54 @@ public class SmallSegmentHandshakeTests
     public Task Client_adapter_reads_a_largest_gssapi_token_and_what_follows_it_in_small_segments() =>
         RunAsync(Transcripts.Gssapi(2, Command.Connect, "localhost", LargestTokenPadding), server: false, 1024, writtenFirst: true);
 
+    // The peer closes right after its tunnel data: the engine is told so with bytes still to handle, in many segments of
+    // which it sees one message's worth at a time. None of that may change the outcome.
+    [Theory]
+    [MemberData(nameof(Handshakes))]
+    public async Task Each_adapter_completes_a_handshake_the_peer_closes_right_after(string handshake, bool writtenFirst)
+    {
+        Transcript t = All.Single(t => t.ToString() == handshake);
+        foreach (int segment in new[] { 1, 7, t.FromClient.Length + Transcripts.Up.Length })
+        {
+            await RunAsync(t, server: true, segment, writtenFirst, closed: true);
+        }
+
+        foreach (int segment in new[] { 1, 7, t.FromServer.Length + Transcripts.Down.Length })
+        {
+            await RunAsync(t, server: false, segment, writtenFirst, closed: true);
+        }
+    }
+
+    [Fact]
+    public Task Server_adapter_reads_a_largest_gssapi_token_and_what_follows_it_when_the_client_closed() =>
+        RunAsync(Transcripts.Gssapi(1, Command.Connect, "localhost", LargestTokenPadding), server: true, 1024, writtenFirst: true, closed: true);
+
+    [Fact]
+    public Task Client_adapter_reads_a_largest_gssapi_token_and_what_follows_it_when_the_proxy_closed() =>
+        RunAsync(Transcripts.Gssapi(2, Command.Connect, "localhost", LargestTokenPadding), server: false, 1024, writtenFirst: true, closed: true);
+
     /// <summary>
     /// Runs one side's adapter while the other side's transcript and tunnel data arrive in <paramref name="segment"/>-byte
-    /// segments; checks that it finished, sent its own transcript and left the peer's tunnel data unread.
+    /// segments (then, when <paramref name="closed"/>, the end of the stream); checks that it finished, sent its own
+    /// transcript and left the peer's tunnel data unread.
     /// </summary>
-    private static async Task RunAsync(Transcript t, bool server, int segment, bool writtenFirst)
+    private static async Task RunAsync(Transcript t, bool server, int segment, bool writtenFirst, bool closed = false)
     {
-        string how = $"{(server ? "server" : "client")} adapter, {t}, {segment}-byte segments, {(writtenFirst ? "all written first" : "written while read")}";
+        string how = $"{(server ? "server" : "client")} adapter, {t}, {segment}-byte segments, {(writtenFirst ? "all written first" : "written while read")}{(closed ? ", then closed" : "")}";
         byte[] tunnel = server ? Transcripts.Up : Transcripts.Down;
         using var failsafe = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var incoming = new Pipe(SmallSegments(segment));
         var outgoing = new Pipe(Unbounded);
         var transport = new HandshakeAdapterTests.DuplexPipe(incoming.Reader, outgoing.Writer);
         byte[] fromPeer = (server ? t.FromClient : t.FromServer).Concat(tunnel).ToArray();
-        Task writing = Task.Run(() => WriteInSegmentsAsync(incoming.Writer, fromPeer, segment, failsafe.Token));
+        Task writing = Task.Run(async () =>
+        {
+            await WriteInSegmentsAsync(incoming.Writer, fromPeer, segment, failsafe.Token);
+            if (closed)
+            {
+                await incoming.Writer.CompleteAsync();
+            }
+        });
         if (writtenFirst)
         {
             await writing;

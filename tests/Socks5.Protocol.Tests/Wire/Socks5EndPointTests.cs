@@ -16,6 +16,7 @@ public class Socks5EndPointTests
     [InlineData("localhost", AddressType.DomainName, "6C6F63616C686F7374", "localhost:8080")]
     [InlineData("1", AddressType.DomainName, "31", "1:8080")]
     [InlineData("1.2", AddressType.DomainName, "312E32", "1.2:8080")]
+    [InlineData("0x7f.0.0.1", AddressType.DomainName, "307837662E302E302E31", "0x7f.0.0.1:8080")] // inet_aton's hex form is a name here
     [InlineData("bücher.example", AddressType.DomainName, "786E2D2D62636865722D6B76612E6578616D706C65", "xn--bcher-kva.example:8080")]
     public void FromHost_makes_IP_literals_addresses_and_anything_else_an_ASCII_name(string host, AddressType type, string addressHex, string text)
     {

@@ -8,7 +8,8 @@ namespace Socks5.Protocol.Engine;
 /// <summary>
 /// The RFC 1961 message flow shared by both roles: context establishment with X'01' messages, then protection-level
 /// negotiation with X'02' messages; an X'FF' abort from either side ends it. The security work is the host's
-/// <see cref="IGssapiSecurityContext"/>.
+/// <see cref="IGssapiSecurityContext"/>. Hosts use it through <see cref="GssapiClientAuthenticator"/> and
+/// <see cref="GssapiServerAuthenticator"/>: the flow is the RFC's, so the context is the only part to plug in.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -22,10 +23,11 @@ namespace Socks5.Protocol.Engine;
 /// <see cref="GssapiMessage"/>.
 /// </para>
 /// </remarks>
-public abstract class GssapiAuthenticator
+internal sealed class GssapiExchange
 {
     private readonly IGssapiSecurityContext _context;
     private readonly int _maxTokenLength;
+    private readonly bool _isServer;
     private readonly GrowableBufferWriter _token = new();
     private bool _negotiatingProtection;
 
@@ -33,7 +35,7 @@ public abstract class GssapiAuthenticator
     // still come, ahead of its protection-level message.
     private bool _lastTokenUnanswered;
 
-    private protected GssapiAuthenticator(IGssapiSecurityContext context, int maxTokenLength)
+    public GssapiExchange(IGssapiSecurityContext context, int maxTokenLength, bool isServer)
     {
         _context = context ?? throw new ArgumentNullException(nameof(context));
         if (maxTokenLength is < 0 or > GssapiMessage.MaxTokenLength)
@@ -42,10 +44,8 @@ public abstract class GssapiAuthenticator
         }
 
         _maxTokenLength = maxTokenLength;
+        _isServer = isServer;
     }
-
-    /// <summary>The METHOD: <see cref="AuthenticationMethod.Gssapi"/>.</summary>
-    public AuthenticationMethod Method => AuthenticationMethod.Gssapi;
 
     /// <summary>Set when the peer's message was malformed or too long.</summary>
     public ParseError ParseError { get; private set; }
@@ -54,16 +54,16 @@ public abstract class GssapiAuthenticator
     public bool AbortedByPeer { get; private set; }
 
     /// <summary>The context's first step (the client's initial token). Only the client starts.</summary>
-    private protected AuthenticationStatus Begin(IBufferWriter<byte> output) =>
-        Step(GssapiMessageType.Authentication, ReadOnlySpan<byte>.Empty, output, isServer: false);
+    public AuthenticatorResult Begin(IBufferWriter<byte> output) =>
+        Step(GssapiMessageType.Authentication, ReadOnlySpan<byte>.Empty, output);
 
     /// <summary>Handles one message from the peer.</summary>
-    private protected AuthenticationStatus ProcessMessage(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed, bool isServer)
+    public AuthenticatorResult Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed)
     {
         OperationStatus status = GssapiMessage.TryParse(input, _maxTokenLength, out GssapiMessage message, out bytesConsumed, out ParseError error);
         if (status == OperationStatus.NeedMoreData)
         {
-            return AuthenticationStatus.NeedMoreData;
+            return AuthenticatorResult.NeedMoreData;
         }
 
         if (status == OperationStatus.InvalidData)
@@ -75,7 +75,7 @@ public abstract class GssapiAuthenticator
         if (message.MessageType == GssapiMessageType.Abort)
         {
             AbortedByPeer = true;
-            return AuthenticationStatus.Failed;
+            return AuthenticatorResult.Failed;
         }
 
         if (_lastTokenUnanswered)
@@ -86,7 +86,7 @@ public abstract class GssapiAuthenticator
             _lastTokenUnanswered = false;
             if (message.MessageType == GssapiMessageType.Authentication && message.Token.IsEmpty)
             {
-                return AuthenticationStatus.NeedMoreData;
+                return AuthenticatorResult.NeedMoreData;
             }
         }
 
@@ -96,10 +96,10 @@ public abstract class GssapiAuthenticator
             return Abort(output);
         }
 
-        return Step(expected, message.Token, output, isServer);
+        return Step(expected, message.Token, output);
     }
 
-    private AuthenticationStatus Step(GssapiMessageType type, ReadOnlySpan<byte> token, IBufferWriter<byte> output, bool isServer)
+    private AuthenticatorResult Step(GssapiMessageType type, ReadOnlySpan<byte> token, IBufferWriter<byte> output)
     {
         _token.Clear();
         GssapiContextStatus result = type == GssapiMessageType.Authentication
@@ -111,71 +111,91 @@ public abstract class GssapiAuthenticator
         }
 
         // A server answers every client message, even with an empty token, so the client always knows where it stands.
-        if (isServer || _token.WrittenSpan.Length > 0)
+        if (_isServer || _token.WrittenSpan.Length > 0)
         {
             GssapiMessage.Write(output, type, _token.WrittenSpan);
         }
 
         if (result == GssapiContextStatus.ContinueNeeded)
         {
-            return AuthenticationStatus.NeedMoreData;
+            return AuthenticatorResult.NeedMoreData;
         }
 
         if (type == GssapiMessageType.ProtectionLevelNegotiation)
         {
-            return AuthenticationStatus.Succeeded;
+            return AuthenticatorResult.Succeeded;
         }
 
         // The context is established: protection-level negotiation comes next, opened by the client at once, even when
         // the server still owes an answer to the token just written (as other clients, e.g. Dante's, do too).
         _negotiatingProtection = true;
-        if (isServer)
+        if (_isServer)
         {
-            return AuthenticationStatus.NeedMoreData;
+            return AuthenticatorResult.NeedMoreData;
         }
 
         _lastTokenUnanswered = _token.WrittenSpan.Length > 0;
-        return Step(GssapiMessageType.ProtectionLevelNegotiation, ReadOnlySpan<byte>.Empty, output, isServer: false);
+        return Step(GssapiMessageType.ProtectionLevelNegotiation, ReadOnlySpan<byte>.Empty, output);
     }
 
-    private static AuthenticationStatus Abort(IBufferWriter<byte> output)
+    private static AuthenticatorResult Abort(IBufferWriter<byte> output)
     {
         GssapiMessage.Write(output, GssapiMessageType.Abort, ReadOnlySpan<byte>.Empty);
-        return AuthenticationStatus.Failed;
+        return AuthenticatorResult.Failed;
     }
 }
 
 /// <summary>The client side of RFC 1961 GSSAPI authentication, framing the tokens of a host-supplied context.</summary>
-public sealed class GssapiClientAuthenticator : GssapiAuthenticator, ISocks5ClientAuthenticator
+public sealed class GssapiClientAuthenticator : ISocks5ClientAuthenticator
 {
+    private readonly GssapiExchange _exchange;
+
     /// <summary>Creates the client side for one connection.</summary>
     /// <param name="context">The connection's security context.</param>
     /// <param name="maxTokenLength">The largest token accepted from the server.</param>
-    public GssapiClientAuthenticator(IGssapiSecurityContext context, int maxTokenLength = GssapiMessage.MaxTokenLength)
-        : base(context, maxTokenLength)
-    {
-    }
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxTokenLength"/> is not 0 to 65,535.</exception>
+    public GssapiClientAuthenticator(IGssapiSecurityContext context, int maxTokenLength = GssapiMessage.MaxTokenLength) =>
+        _exchange = new GssapiExchange(context, maxTokenLength, isServer: false);
+
+    /// <summary>The METHOD: <see cref="AuthenticationMethod.Gssapi"/>.</summary>
+    public AuthenticationMethod Method => AuthenticationMethod.Gssapi;
+
+    /// <summary>Set when the server's message was malformed or too long.</summary>
+    public ParseError ParseError => _exchange.ParseError;
+
+    /// <summary>True when the server sent an abort message.</summary>
+    public bool AbortedByPeer => _exchange.AbortedByPeer;
 
     /// <inheritdoc/>
-    public AuthenticationStatus Start(IBufferWriter<byte> output) => Begin(output);
+    public AuthenticatorResult Start(IBufferWriter<byte> output) => _exchange.Begin(output);
 
     /// <inheritdoc/>
-    public AuthenticationStatus Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed) =>
-        ProcessMessage(input, output, out bytesConsumed, isServer: false);
+    public AuthenticatorResult Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed) =>
+        _exchange.Process(input, output, out bytesConsumed);
 }
 
 /// <summary>The server side of RFC 1961 GSSAPI authentication, framing the tokens of a host-supplied context.</summary>
-public sealed class GssapiServerAuthenticator : GssapiAuthenticator, ISocks5ServerAuthenticator
+public sealed class GssapiServerAuthenticator : ISocks5ServerAuthenticator
 {
+    private readonly GssapiExchange _exchange;
+
     /// <summary>Creates the server side for one connection.</summary>
     /// <param name="context">The connection's security context.</param>
     /// <param name="maxTokenLength">The largest token accepted from the client; a larger LEN aborts at once.</param>
-    public GssapiServerAuthenticator(IGssapiSecurityContext context, int maxTokenLength = GssapiMessage.MaxTokenLength)
-        : base(context, maxTokenLength)
-    {
-    }
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxTokenLength"/> is not 0 to 65,535.</exception>
+    public GssapiServerAuthenticator(IGssapiSecurityContext context, int maxTokenLength = GssapiMessage.MaxTokenLength) =>
+        _exchange = new GssapiExchange(context, maxTokenLength, isServer: true);
+
+    /// <summary>The METHOD: <see cref="AuthenticationMethod.Gssapi"/>.</summary>
+    public AuthenticationMethod Method => AuthenticationMethod.Gssapi;
+
+    /// <summary>Set when the client's message was malformed or too long.</summary>
+    public ParseError ParseError => _exchange.ParseError;
+
+    /// <summary>True when the client sent an abort message.</summary>
+    public bool AbortedByPeer => _exchange.AbortedByPeer;
 
     /// <inheritdoc/>
-    public AuthenticationStatus Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed) =>
-        ProcessMessage(input, output, out bytesConsumed, isServer: true);
+    public AuthenticatorResult Process(ReadOnlySpan<byte> input, IBufferWriter<byte> output, out int bytesConsumed) =>
+        _exchange.Process(input, output, out bytesConsumed);
 }

@@ -1,7 +1,11 @@
 namespace Socks5.Protocol.Engine;
 
-/// <summary>Where a method-specific sub-negotiation stands after a step.</summary>
-public enum AuthenticationStatus
+/// <summary>
+/// What a call to an <see cref="ISocks5ClientAuthenticator"/> or <see cref="ISocks5ServerAuthenticator"/> ended on: where the
+/// method-specific sub-negotiation stands after that step. (Not a status byte from the wire: RFC 1929's STATUS is
+/// <see cref="UsernamePasswordClientAuthenticator.Status"/>.)
+/// </summary>
+public enum AuthenticatorResult
 {
     /// <summary>The method wrote what it had to (if anything) and waits for more bytes from the peer.</summary>
     NeedMoreData,

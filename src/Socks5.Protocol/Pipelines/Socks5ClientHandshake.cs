@@ -32,9 +32,6 @@ public sealed class Socks5ClientHandshake
     /// <summary>The engine, for the reply code, bound addresses and state.</summary>
     public Socks5ClientEngine Engine { get; }
 
-    /// <summary>Why the handshake failed: the engine's <see cref="Socks5ClientEngine.Failure"/> (the proxy closing early included).</summary>
-    public HandshakeFailure Failure => Engine.Failure;
-
     /// <summary>
     /// Starts the handshake if needed, then reads until the next event that matters: <see cref="ClientEvent.FirstReplyReceived"/>
     /// (BIND; call again for the second reply), <see cref="ClientEvent.Established"/> or <see cref="ClientEvent.MustClose"/>.

@@ -41,9 +41,6 @@ public sealed class Socks5ServerHandshake
     /// <summary>The engine, for the request, credentials and state.</summary>
     public Socks5ServerEngine Engine { get; }
 
-    /// <summary>Why the handshake failed: the engine's <see cref="Socks5ServerEngine.Failure"/> (the client closing early included).</summary>
-    public HandshakeFailure Failure => Engine.Failure;
-
     /// <summary>Reads and processes input until the engine needs a decision, finishes, or fails.</summary>
     /// <param name="cancellationToken">Cancels the wait (the handshake timeout).</param>
     /// <returns>The event the host must act on: never <see cref="ServerEvent.NeedMoreData"/>.</returns>

@@ -1,6 +1,7 @@
 using System;
 using System.Threading;
 using System.Threading.Tasks;
+using Socks5.Protocol.Internal;
 
 namespace Socks5.Protocol.Server;
 

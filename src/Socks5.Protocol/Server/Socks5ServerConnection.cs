@@ -126,7 +126,7 @@ internal sealed class Socks5ServerConnection
                 Command = _request?.Command,
                 Destination = _request?.Destination,
                 ReplyCode = _reply,
-                Failure = _handshake?.Failure ?? _failure,
+                Failure = _handshake?.Engine.Failure ?? _failure,
                 Error = error,
                 BytesFromClient = _fromClient,
                 BytesToClient = _toClient,
@@ -228,7 +228,7 @@ internal sealed class Socks5ServerConnection
             return null;
         }
 
-        return Socks5Relay.RunAsync(_client, peer, _options.IdleTimeout, _options.RelayBufferPool, cancellationToken);
+        return Socks5Relay.RunAsync(_client, peer, _options.IdleTimeout, _options.RelayBufferPool, _options.TimeProvider, cancellationToken);
     }
 
     /// <summary>What a UDP association relayed, for the report.</summary>
@@ -286,7 +286,7 @@ internal sealed class Socks5ServerConnection
         if (e == ServerEvent.Established)
         {
             // Nothing more to say: the engine and its buffers can go while the tunnel lives on.
-            _failure = handshake.Failure;
+            _failure = handshake.Engine.Failure;
             _handshake = null;
         }
 

@@ -49,8 +49,9 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
     /// <param name="second">The other side, taken over.</param>
     /// <param name="idleTimeout">How long the tunnel may be silent both ways; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</param>
     /// <param name="pool">Where each direction's buffer comes from while data flows.</param>
+    /// <param name="clock">The idle timeout's clock.</param>
     /// <param name="cancellationToken">Stops the relay.</param>
-    public static Task<RelayResult> RunAsync(SocketPipe first, SocketPipe second, TimeSpan idleTimeout, ArrayPool<byte> pool, CancellationToken cancellationToken)
+    public static Task<RelayResult> RunAsync(SocketPipe first, SocketPipe second, TimeSpan idleTimeout, ArrayPool<byte> pool, TimeProvider clock, CancellationToken cancellationToken)
     {
         byte[]? fromFirst = first.Detach(out bool firstEnded);
         byte[]? fromSecond = second.Detach(out bool secondEnded);
@@ -67,7 +68,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
         _ = relay.PumpAsync(relay._second, relay._first, fromSecond, secondEnded, forward: false);
         if (idleTimeout != Timeout.InfiniteTimeSpan)
         {
-            _ = Socks5Relay.WatchIdleAsync(relay.Task, () => Volatile.Read(ref relay._fromFirst) + Volatile.Read(ref relay._fromSecond), relay.Abort, idleTimeout);
+            _ = Socks5Relay.WatchIdleAsync(relay.Task, () => Volatile.Read(ref relay._fromFirst) + Volatile.Read(ref relay._fromSecond), relay.Abort, idleTimeout, clock);
         }
 
         return relay.Task;

@@ -1,9 +1,9 @@
 using System;
 using System.Buffers;
-using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Threading;
 using System.Threading.Tasks;
+using Socks5.Protocol.Internal;
 
 namespace Socks5.Protocol.Transport;
 
@@ -57,10 +57,13 @@ public static class Socks5Relay
     /// <param name="cancellationToken">Stops the relay.</param>
     /// <returns>The byte counts of both directions.</returns>
     public static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, CancellationToken cancellationToken = default) =>
-        RunAsync(first, second, idleTimeout, ArrayPool<byte>.Shared, cancellationToken);
+        RunAsync(first, second, idleTimeout, ArrayPool<byte>.Shared, TimeProvider.System, cancellationToken);
 
-    /// <summary>The relay with the pool the socket-to-socket path rents its buffers from (a seam for tests and the server).</summary>
-    internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, ArrayPool<byte> pool, CancellationToken cancellationToken)
+    /// <summary>
+    /// The relay with the pool the socket-to-socket path rents its buffers from and the clock of the idle timeout (the
+    /// server's, so that tests can make rents fail and time pass).
+    /// </summary>
+    internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, ArrayPool<byte> pool, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (first is null)
         {
@@ -76,14 +79,14 @@ public static class Socks5Relay
         if (first is SocketPipe firstSocket && second is SocketPipe secondSocket && firstSocket.CanDetach && secondSocket.CanDetach)
         {
             // Two sockets: relay them directly (no pipes, no buffer while idle). Same contract, less work per byte.
-            return SocketRelay.RunAsync(firstSocket, secondSocket, idleTimeout, pool, cancellationToken);
+            return SocketRelay.RunAsync(firstSocket, secondSocket, idleTimeout, pool, clock, cancellationToken);
         }
 #endif
 
-        return RunPipesAsync(first, second, idleTimeout, cancellationToken);
+        return RunPipesAsync(first, second, idleTimeout, clock, cancellationToken);
     }
 
-    private static async Task<RelayResult> RunPipesAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, CancellationToken cancellationToken)
+    private static async Task<RelayResult> RunPipesAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, TimeProvider clock, CancellationToken cancellationToken)
     {
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var counters = new long[2];
@@ -93,31 +96,30 @@ public static class Socks5Relay
         Task both = Task.WhenAll(forward, backward);
         if (idleTimeout != Timeout.InfiniteTimeSpan)
         {
-            await WatchIdleAsync(both, () => Volatile.Read(ref counters[0]) + Volatile.Read(ref counters[1]), failed.Cancel, idleTimeout).ConfigureAwait(false);
+            await WatchIdleAsync(both, () => Volatile.Read(ref counters[0]) + Volatile.Read(ref counters[1]), failed.Cancel, idleTimeout, clock).ConfigureAwait(false);
         }
 
         await both.ConfigureAwait(false);
         return new RelayResult { BytesFromFirst = Volatile.Read(ref counters[0]), BytesFromSecond = Volatile.Read(ref counters[1]), Error = Volatile.Read(ref errors[0]) };
     }
 
-    // Stops the relay when the byte counters have not moved for a whole idle period. The clock is the monotonic
-    // Stopwatch, so a change of the wall clock neither ends a busy tunnel nor keeps an idle one.
-    internal static async Task WatchIdleAsync(Task relay, Func<long> moved, Action stop, TimeSpan idleTimeout)
+    // Stops the relay when the byte counters have not moved for a whole idle period. The clock's timestamps are
+    // monotonic, so a change of the wall clock neither ends a busy tunnel nor keeps an idle one.
+    internal static async Task WatchIdleAsync(Task relay, Func<long> moved, Action stop, TimeSpan idleTimeout, TimeProvider clock)
     {
         TimeSpan tick = TimeSpan.FromMilliseconds(Math.Max(10, Math.Min(1000, idleTimeout.TotalMilliseconds / 4)));
-        long idleTicks = (long)(idleTimeout.TotalSeconds * Stopwatch.Frequency);
         long last = -1;
-        long lastMove = Stopwatch.GetTimestamp();
+        long lastMove = clock.GetTimestamp();
         while (!relay.IsCompleted)
         {
-            await Task.WhenAny(relay, Task.Delay(tick)).ConfigureAwait(false);
+            await Task.WhenAny(relay, clock.DelayAsync(tick, CancellationToken.None)).ConfigureAwait(false);
             long now = moved();
             if (now != last)
             {
                 last = now;
-                lastMove = Stopwatch.GetTimestamp();
+                lastMove = clock.GetTimestamp();
             }
-            else if (Stopwatch.GetTimestamp() - lastMove >= idleTicks)
+            else if (clock.GetElapsedTime(lastMove) >= idleTimeout)
             {
                 stop();
                 return;

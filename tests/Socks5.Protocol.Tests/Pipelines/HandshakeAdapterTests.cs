@@ -85,7 +85,7 @@ public class HandshakeAdapterTests
         await client.Output.CompleteAsync();
         var handshake = new Socks5ServerHandshake(server, new Socks5ServerEngine(new Socks5ServerEngineOptions()));
         Assert.Equal(ServerEvent.MustClose, await handshake.ReadAsync(Timeout()));
-        Assert.Equal(HandshakeFailure.ConnectionClosed, handshake.Failure);
+        Assert.Equal(HandshakeFailure.ConnectionClosed, handshake.Engine.Failure);
     }
 
     [Fact]
@@ -117,7 +117,7 @@ public class HandshakeAdapterTests
         await server.Output.CompleteAsync();
         var handshake = new Socks5ClientHandshake(client, new Socks5ClientEngine(Command.Connect, new Socks5EndPoint(AddressType.IPv4, new byte[4], 1)));
         Assert.Equal(ClientEvent.MustClose, await handshake.RunAsync(Timeout()));
-        Assert.Equal(HandshakeFailure.ConnectionClosed, handshake.Failure);
+        Assert.Equal(HandshakeFailure.ConnectionClosed, handshake.Engine.Failure);
     }
 
     [Fact]
@@ -147,7 +147,7 @@ public class HandshakeAdapterTests
         Hex.Parse("05 01 80").CopyTo(flood, 0);
         Task writing = client.Output.WriteAsync(flood).AsTask(); // held back by the pipe's pause threshold until the reader ends
         Assert.Equal(ServerEvent.MustClose, await handshake.ReadAsync(Timeout()));
-        Assert.Equal(HandshakeFailure.MessageTooLong, handshake.Failure);
+        Assert.Equal(HandshakeFailure.MessageTooLong, handshake.Engine.Failure);
         await server.Input.CompleteAsync();
         await writing;
     }

@@ -155,7 +155,7 @@ public class SmallSegmentHandshakeTests
                 : await handshake.ReplyAsync(ReplyCode.Succeeded, EngineHarness.BoundEndPoint, cancellationToken);
         }
 
-        return e == ServerEvent.Established ? null : $"{e} ({handshake.Failure})";
+        return e == ServerEvent.Established ? null : $"{e} ({handshake.Engine.Failure})";
     }
 
     /// <summary>The client side; null once established, else why not.</summary>
@@ -169,7 +169,7 @@ public class SmallSegmentHandshakeTests
         }
         while (e == ClientEvent.FirstReplyReceived);
 
-        return e == ClientEvent.Established ? null : $"{e} ({handshake.Failure})";
+        return e == ClientEvent.Established ? null : $"{e} ({handshake.Engine.Failure})";
     }
 
     /// <summary>Pipe options whose segments hold exactly <paramref name="size"/> bytes, so each write makes its own.</summary>

@@ -59,7 +59,7 @@ public class RelayFailureTests
     {
         var pool = new FailingPool(failEvery: 1); // every rent past the first size fails
         using RelaySides sides = await RelaySides.OpenAsync();
-        Task<RelayResult> relay = Socks5Relay.RunAsync(sides.First, sides.Second, Timeout.InfiniteTimeSpan, pool, Failsafe());
+        Task<RelayResult> relay = Socks5Relay.RunAsync(sides.First, sides.Second, Timeout.InfiniteTimeSpan, pool, TimeProvider.System, Failsafe());
 
         // Only the client sends, enough to fill the smallest buffer and ask for a larger one; the target never sends, so
         // the other direction waits idle until the failure ends the tunnel.
@@ -133,7 +133,7 @@ public class RelayFailureTests
         using RelaySides sides = await RelaySides.OpenAsync();
         byte[] fromClient = Tagged(id, 0);
         byte[] fromTarget = Tagged(id, 1);
-        Task<RelayResult> relay = Socks5Relay.RunAsync(sides.First, sides.Second, Timeout.InfiniteTimeSpan, pool, Failsafe());
+        Task<RelayResult> relay = Socks5Relay.RunAsync(sides.First, sides.Second, Timeout.InfiniteTimeSpan, pool, TimeProvider.System, Failsafe());
         Task clientSends = SendIgnoringFailureAsync(sides.ClientSide, fromClient);
         Task targetSends = SendIgnoringFailureAsync(sides.TargetSide, fromTarget);
         Task<(int Count, string? Foreign)> targetReceives = ReceiveCheckedAsync(sides.TargetSide, fromClient);

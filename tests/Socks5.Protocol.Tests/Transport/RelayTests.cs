@@ -212,6 +212,30 @@ public class RelayTests
         Assert.Equal("x"u8.ToArray(), await ReadToEndOrResetAsync(targetSide));
     }
 
+    [Fact]
+    public async Task Idle_timeout_runs_on_the_given_clock_and_not_on_the_wall_clock()
+    {
+        using RelaySides sides = await RelaySides.OpenAsync();
+        var clock = new Socks5.Protocol.Tests.Server.ManualTimeProvider();
+        Task<RelayResult> relay = Socks5Relay.RunAsync(sides.First, sides.Second, TimeSpan.FromMinutes(5), System.Buffers.ArrayPool<byte>.Shared, clock, Timeout());
+
+        // Real time passes, the clock does not: the tunnel stays up and still carries bytes.
+        await sides.ClientSide.SendAsync("a"u8.ToArray(), SocketFlags.None);
+        byte[] one = new byte[1];
+        Assert.Equal(1, await sides.TargetSide.ReceiveAsync(one, SocketFlags.None, Timeout()));
+        await Task.Delay(300);
+        Assert.False(relay.IsCompleted);
+
+        // Five silent minutes on the clock end it, at once.
+        for (int i = 0; i < 40 && !relay.IsCompleted; i++)
+        {
+            clock.Advance(TimeSpan.FromMinutes(1));
+            await Task.WhenAny(relay, Task.Delay(50));
+        }
+
+        Assert.Equal(new RelayResult { BytesFromFirst = 1, BytesFromSecond = 0 }, await relay.WaitAsync(Timeout()));
+    }
+
     private static async Task<byte[]> ReadToEndOrResetAsync(Socket socket)
     {
         try

@@ -42,6 +42,13 @@ public sealed class Socks5ServerEngine
     // host may release its buffer while it decides.
     private readonly byte[] _message = new byte[UsernamePasswordRequest.MaxLength];
     private int _messageLength;
+    // What the kept request says, read once when it arrived: the Request property is a view over _message built from
+    // these, and Reply needs only the command.
+    private Command _command;
+    private AddressType _addressType;
+    private int _addressOffset;
+    private int _addressLength;
+    private ushort _port;
     private ISocks5ServerAuthenticator? _authenticator;
 
     /// <summary>Creates an engine for one connection.</summary>
@@ -96,8 +103,7 @@ public sealed class Socks5ServerEngine
                 ThrowHelper.ThrowInvalidOperation("No request has been received.");
             }
 
-            Socks5Request.TryParse(_message.AsSpan(0, _messageLength), out Socks5Request request, out _, out _);
-            return request;
+            return new Socks5Request(_command, new Socks5EndPoint(_addressType, _message.AsSpan(_addressOffset, _addressLength), _port));
         }
     }
 
@@ -255,6 +261,11 @@ public sealed class Socks5ServerEngine
                     }
 
                     Keep(rest.Slice(0, used));
+                    _command = request.Command;
+                    _addressType = request.Destination.AddressType;
+                    _addressLength = request.Destination.Address.Length;
+                    _addressOffset = used - 2 - _addressLength; // the address ends where DST.PORT, the last two bytes, starts
+                    _port = request.Destination.Port;
                     bytesConsumed += used;
                     State = ServerEngineState.RequestDecisionPending;
                     return ServerEvent.RequestReceived;
@@ -321,7 +332,7 @@ public sealed class Socks5ServerEngine
             return Fail(HandshakeFailure.RequestRejected, ParseError.None);
         }
 
-        if (State == ServerEngineState.RequestDecisionPending && Request.Command == Command.Bind)
+        if (State == ServerEngineState.RequestDecisionPending && _command == Command.Bind)
         {
             State = ServerEngineState.SecondReplyPending;
             return ServerEvent.SecondReplyRequired;

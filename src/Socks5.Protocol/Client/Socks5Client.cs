@@ -501,13 +501,7 @@ public sealed class Socks5Client
         {
             return await resolve(host, cancellationToken).ConfigureAwait(false) ?? [];
         }
-#if NET
-        return await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
-#else
-        IPAddress[] addresses = await Dns.GetHostAddressesAsync(host).ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
-        return addresses;
-#endif
+        return await Platform.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
     }
 
     private readonly record struct ProxyConnection(IDuplexPipe Pipe, IDisposable Owner, EndPoint EndPoint);

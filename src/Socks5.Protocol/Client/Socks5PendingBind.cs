@@ -12,10 +12,7 @@ namespace Socks5.Protocol.Client;
 /// A BIND whose first reply has arrived: the proxy listens on <see cref="ListenAddress"/>. Tell the peer that address,
 /// then await <see cref="AcceptAsync"/>, which returns when the proxy's second reply says who connected.
 /// </summary>
-public sealed class Socks5PendingBind : IDisposable
-#if NET
-    , IAsyncDisposable
-#endif
+public sealed class Socks5PendingBind : IDisposable, IAsyncDisposable
 {
     private readonly Socks5Client _client;
     private readonly Socks5ClientHandshake _handshake;

@@ -21,15 +21,12 @@ namespace Socks5.Protocol.Client;
 /// closes the connection to the proxy, and every proxy connection below it in a chain; <see cref="DisposeAsync"/> (as in
 /// <c>await using</c>) first sends what was written and not yet flushed, and a FIN.
 /// </remarks>
-public sealed class Socks5Tunnel : IDuplexPipe, IDisposable
-#if NET
-    , IAsyncDisposable
-#endif
+public sealed class Socks5Tunnel : IDuplexPipe, IDisposable, IAsyncDisposable
 {
     private readonly IDuplexPipe _transport;
-    private readonly object? _owner; // disposed with the tunnel when it is IDisposable or (net10.0) IAsyncDisposable
+    private readonly object? _owner; // disposed with the tunnel when it is IDisposable or IAsyncDisposable
     private Stream? _stream;
-    private SocketPipe? _detached = null; // set when Stream takes the socket over (net8.0 and later)
+    private SocketPipe? _detached = null; // set when Stream takes the socket over (net10.0)
     private int _disposed;
 
     internal Socks5Tunnel(IDuplexPipe transport, object? owner, EndPoint destination, EndPoint boundAddress)
@@ -131,8 +128,7 @@ public sealed class Socks5Tunnel : IDuplexPipe, IDisposable
     /// Ends the tunnel gracefully, then closes it: flushes what was written to <see cref="Output"/> and not yet flushed,
     /// completes it (a FIN to the destination, as <see cref="ShutdownWrite"/>), and closes the connection to the proxy and
     /// everything below it in a chain, each through its own <c>DisposeAsync</c> where it has one (a transport given to
-    /// <see cref="Socks5Client.ConnectOverAsync"/> included, on .NET 10 where <c>IAsyncDisposable</c> is part of the
-    /// framework). A peer that is gone is not an error.
+    /// <see cref="Socks5Client.ConnectOverAsync"/> included). A peer that is gone is not an error.
     /// </summary>
     /// <returns>A task that completes when the tunnel is closed.</returns>
     public async ValueTask DisposeAsync()
@@ -170,13 +166,8 @@ public sealed class Socks5Tunnel : IDuplexPipe, IDisposable
     {
         switch (owner)
         {
-#if NET
             case IAsyncDisposable asynchronous:
                 return asynchronous.DisposeAsync();
-#else
-            case Socks5Tunnel tunnel:
-                return tunnel.DisposeAsync();
-#endif
             case IDisposable disposable:
                 disposable.Dispose();
                 return default;

@@ -21,10 +21,7 @@ namespace Socks5.Protocol.Client;
 /// closed and a waiting <see cref="ReceiveFromAsync"/> throws) or when it is disposed (which closes both). One
 /// <see cref="ReceiveFromAsync"/> at a time; sends may overlap.
 /// </remarks>
-public sealed class Socks5UdpAssociation : IDisposable
-#if NET
-    , IAsyncDisposable
-#endif
+public sealed class Socks5UdpAssociation : IDisposable, IAsyncDisposable
 {
     // The largest datagram a socket receives; and the largest UDP payload IPv4 (65,535 less the IP and UDP headers) and
     // IPv6 (less the UDP header, without jumbograms) can send, header and data together.

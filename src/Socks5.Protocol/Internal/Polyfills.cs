@@ -22,6 +22,26 @@ namespace Socks5.Protocol.Internal
 #else
             clock.Delay(delay, cancellationToken);
 #endif
+
+        /// <summary>Dns.GetHostAddressesAsync(host, cancellationToken); on netstandard2.0 the lookup itself cannot be cancelled.</summary>
+        public static async Task<IPAddress[]> GetHostAddressesAsync(string host, CancellationToken cancellationToken)
+        {
+#if NET
+            return await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+#else
+            IPAddress[] addresses = await Dns.GetHostAddressesAsync(host).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            return addresses;
+#endif
+        }
+
+        /// <summary>new IPAddress(ReadOnlySpan&lt;byte&gt;).</summary>
+        public static IPAddress CreateIPAddress(ReadOnlySpan<byte> address) =>
+#if NET
+            new(address);
+#else
+            new(address.ToArray());
+#endif
     }
 }
 
@@ -134,14 +154,6 @@ namespace Socks5.Protocol.Internal
             System.Runtime.InteropServices.MemoryMarshal.TryGetArray((ReadOnlyMemory<byte>)buffer, out ArraySegment<byte> segment)
                 ? new ValueTask<int>(stream.ReadAsync(segment.Array!, segment.Offset, segment.Count, cancellationToken))
                 : throw new NotSupportedException("Only array-backed memory is read on netstandard2.0.");
-
-        /// <summary>Dns.GetHostAddressesAsync(string, CancellationToken): the lookup itself cannot be cancelled there.</summary>
-        public static async Task<IPAddress[]> GetHostAddressesAsync(string host, CancellationToken cancellationToken)
-        {
-            IPAddress[] addresses = await Dns.GetHostAddressesAsync(host).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
-            return addresses;
-        }
     }
 }
 #endif

@@ -73,11 +73,7 @@ internal sealed class DestinationPolicy
         {
             return await resolve(host, cancellationToken).ConfigureAwait(false) ?? Array.Empty<IPAddress>();
         }
-#if NET
-        return await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
-#else
-        return await Dns.GetHostAddressesAsync(host).ConfigureAwait(false);
-#endif
+        return await Platform.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

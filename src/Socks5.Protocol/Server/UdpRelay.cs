@@ -288,12 +288,7 @@ internal sealed class UdpRelay : IDisposable
     {
         try
         {
-#if NET
             await socket.SendToAsync(datagram, SocketFlags.None, destination).ConfigureAwait(false);
-#else
-            System.Runtime.InteropServices.MemoryMarshal.TryGetArray(datagram, out ArraySegment<byte> segment);
-            await socket.SendToAsync(segment, SocketFlags.None, destination).ConfigureAwait(false);
-#endif
             return true;
         }
         catch (SocketException)

@@ -174,11 +174,7 @@ public readonly ref struct Socks5EndPoint
     {
         if (AddressType == AddressType.DomainName)
         {
-#if NET
             return Encoding.UTF8.GetString(Address);
-#else
-            return Encoding.UTF8.GetString(Address.ToArray());
-#endif
         }
 
         return ToIPAddress()?.ToString() ?? string.Empty;
@@ -192,11 +188,7 @@ public readonly ref struct Socks5EndPoint
         {
             return null;
         }
-#if NET
-        return new IPAddress(Address);
-#else
-        return new IPAddress(Address.ToArray());
-#endif
+        return Platform.CreateIPAddress(Address);
     }
 
     /// <summary>
@@ -375,11 +367,7 @@ public readonly ref struct Socks5EndPoint
         {
             ThrowHelper.ThrowArgument($"The buffer must hold at least {length} bytes.", nameof(buffer));
         }
-#if NET
         address.TryWriteBytes(buffer, out length);
-#else
-        address.GetAddressBytes().CopyTo(buffer);
-#endif
         return length;
     }
 

@@ -60,6 +60,19 @@ public sealed partial class HostedSampleTests
         Assert.Contains("localhost:1080", sample.Log, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Off_loopback_without_users_it_refuses_to_start_and_says_how_to_mean_it()
+    {
+        // Validation runs before anything listens: 0.0.0.0 is never bound here.
+        using SampleProcess sample = SampleProcess.Start("Socks5.Hosted", "--Socks5:Listen:0=0.0.0.0:0");
+
+        int exitCode = await sample.WaitForExitAsync(StartTimeout);
+
+        Assert.True(exitCode != 0, sample.Log);
+        Assert.Contains("Socks5:AllowAnonymous=true", sample.Log, StringComparison.Ordinal);
+        Assert.DoesNotContain("listening on", sample.Log, StringComparison.Ordinal);
+    }
+
     private async Task ConnectThroughThenStopAsync(SampleProcess sample)
     {
         string listening = await sample.WaitForLineAsync(l => l.Contains("SOCKS5 server listening on ", StringComparison.Ordinal), StartTimeout, "the listening line");

@@ -201,6 +201,49 @@ public sealed class HostedServiceTests
         }
     }
 
+    [Fact]
+    public async Task A_hook_that_throws_is_logged_as_event_20_at_Warning_with_the_exception()
+    {
+        var log = new LogCapture();
+        (IHost host, IPEndPoint proxy) = await TestHosts.StartAsync(services: s => s.AddSingleton<ISocks5Dialer>(new ThrowingDialer()), log: log);
+        using (host)
+        {
+            Socks5Exception failed = await Assert.ThrowsAsync<Socks5Exception>(() => new Socks5Client(proxy).ConnectAsync(_targets.Echo4));
+
+            Assert.Equal(ReplyCode.GeneralFailure, failed.ReplyCode);
+            LogCapture.Entry error = await log.WaitForAsync(20);
+            Assert.Equal(LogLevel.Warning, error.Level);
+            Assert.IsType<InvalidOperationException>(error.Exception);
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_ConnectionClosed_of_the_options_that_throws_is_logged_as_event_21_and_the_connection_still_as_event_10()
+    {
+        var log = new LogCapture();
+        (IHost host, IPEndPoint proxy) = await TestHosts.StartAsync(
+            services: s => s.Configure<Socks5ServerOptions>(o => o.ConnectionClosed = _ => throw new InvalidOperationException("the host's own hook")),
+            log: log);
+        using (host)
+        {
+            await using (Socks5Tunnel tunnel = await new Socks5Client(proxy).ConnectAsync(_targets.Echo4))
+            {
+                await TestHosts.AssertEchoesAsync(tunnel, "x");
+            }
+
+            Assert.Equal(LogLevel.Error, (await log.WaitForAsync(21)).Level);
+            await log.WaitForAsync(10);
+            await host.StopAsync();
+        }
+    }
+
+    private sealed class ThrowingDialer : ISocks5Dialer
+    {
+        public ValueTask<Socket> DialAsync(IPEndPoint destination, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("a bug in the dialer");
+    }
+
     private static async Task AssertRefusedAsync(IPEndPoint endPoint)
     {
         using var probe = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);

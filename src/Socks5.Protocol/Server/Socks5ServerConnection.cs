@@ -135,7 +135,6 @@ internal sealed class Socks5ServerConnection
         try
         {
             _peer?.Dispose();
-            EndHandshake(_handshake?.Engine, error);
             var report = new Socks5ConnectionReport
             {
                 Client = _remote,
@@ -149,7 +148,7 @@ internal sealed class Socks5ServerConnection
                 BytesToClient = _toClient,
                 Duration = _options.TimeProvider.GetElapsedTime(_started),
             };
-            RecordConnection(report);
+            RecordEnd(report, error);
             _server.OnConnectionClosed(report);
         }
         finally
@@ -427,6 +426,21 @@ internal sealed class Socks5ServerConnection
         _activity?.AddEvent(new ActivityEvent(
             "socks5.server.connect",
             tags: new ActivityTagsCollection { { Socks5Telemetry.ReplyCodeTag, Socks5Telemetry.ReplyCodeValue(outcome) } }));
+    }
+
+    // The handshake's end if it got no reply, and the connection's instruments; a listener that throws must not keep the
+    // report from the host.
+    private void RecordEnd(Socks5ConnectionReport report, Exception? error)
+    {
+        try
+        {
+            EndHandshake(_handshake?.Engine, error);
+            RecordConnection(report);
+        }
+        catch
+        {
+            // A listener's failure: the telemetry of this connection is lost, nothing else.
+        }
     }
 
     // socks5.server.connection.duration and socks5.server.rejected_connections, from the report.

@@ -248,6 +248,20 @@ public class DiagnosticsTests
     });
 
     [Fact]
+    public Task A_listener_that_throws_does_not_keep_the_report_from_the_host() => Bounded.Run(async () =>
+    {
+        using var telemetry = new TelemetryRecorder(throwOn: "socks5.server.connection.duration");
+        using var server = new TestServer(o => o.AccessRule = (_, _) => ValueTask.FromResult(false));
+        var client = new Socks5Client(server.EndPoint4);
+
+        await Assert.ThrowsAsync<Socks5Exception>(() => client.ConnectAsync(Loop.At(9)));
+
+        Socks5ConnectionReport report = Assert.Single(await server.WaitForReportsAsync(1));
+        Assert.Equal(Socks5.Protocol.Wire.ReplyCode.ConnectionNotAllowed, report.ReplyCode);
+        Assert.Single(telemetry.Of("socks5.server.connection.duration"));
+    });
+
+    [Fact]
     public void Relay_byte_count_allocates_nothing_listened_to_or_not()
     {
         // Nobody listens: one flag test per chunk.

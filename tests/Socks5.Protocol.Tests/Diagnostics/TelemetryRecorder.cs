@@ -32,9 +32,12 @@ public sealed class TelemetryRecorder : IDisposable
     private static readonly AsyncLocal<TelemetryRecorder?> Scope = new();
     private readonly MeterListener _meters = new();
     private readonly ActivityListener _activities;
+    private readonly string? _throwOn;
 
-    public TelemetryRecorder()
+    /// <param name="throwOn">An instrument whose measurements make the listener throw (a broken exporter).</param>
+    public TelemetryRecorder(string? throwOn = null)
     {
+        _throwOn = throwOn;
         Scope.Value = this;
         _meters.InstrumentPublished = (instrument, listener) =>
         {
@@ -102,6 +105,10 @@ public sealed class TelemetryRecorder : IDisposable
             }
 
             Measurements.Enqueue(new Measurement(instrument.Name, value, copy));
+            if (instrument.Name == _throwOn)
+            {
+                throw new InvalidOperationException("A listener that fails.");
+            }
         }
     }
 }

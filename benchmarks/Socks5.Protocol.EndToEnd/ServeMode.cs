@@ -22,6 +22,8 @@ internal static class ServeMode
         var options = new Socks5ServerOptions();
         options.ListenEndPoints.Add(new IPEndPoint(IPAddress.Loopback, port));
         using var server = new Socks5Server(options);
+        // SOCKS5_E2E_METRICS=1 (--ours-env): measured with the library's metrics and traces listened to, as an exporter would.
+        using IDisposable? telemetry = Environment.GetEnvironmentVariable("SOCKS5_E2E_METRICS") == "1" ? TelemetrySink.Start() : null;
         server.Start();
         using var pool = new ArrayPoolTracker();
         Console.Out.WriteLine($"LISTENING {server.LocalEndPoints[0].Port}");
@@ -51,6 +53,48 @@ internal static class ServeMode
         GC.WaitForPendingFinalizers();
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         return GC.GetTotalMemory(forceFullCollection: true);
+    }
+}
+
+/// <summary>
+/// Listens to every instrument of the Socks5.Protocol meter and samples every activity of its source, adding each
+/// measurement to a running total (the work an in-process aggregator does, without the export).
+/// </summary>
+internal sealed class TelemetrySink : IDisposable
+{
+    private readonly System.Diagnostics.Metrics.MeterListener _meters = new();
+    private readonly System.Diagnostics.ActivityListener _activities;
+    private long _longs;
+    private long _microseconds;
+    private long _stopped;
+
+    private TelemetrySink()
+    {
+        _meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == Socks5.Protocol.Diagnostics.Socks5Diagnostics.MeterName)
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _meters.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _longs, value));
+        _meters.SetMeasurementEventCallback<double>((_, value, _, _) => Interlocked.Add(ref _microseconds, (long)(value * 1e6)));
+        _meters.Start();
+        _activities = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == Socks5.Protocol.Diagnostics.Socks5Diagnostics.ActivitySourceName,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = _ => Interlocked.Increment(ref _stopped),
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(_activities);
+    }
+
+    public static IDisposable Start() => new TelemetrySink();
+
+    public void Dispose()
+    {
+        _meters.Dispose();
+        _activities.Dispose();
     }
 }
 

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.IO;
 using System.Net.Sockets;
@@ -6,6 +7,7 @@ using System.Net;
 using System.Threading.Tasks;
 using System.Threading;
 using System;
+using Socks5.Protocol.Diagnostics;
 using Socks5.Protocol.Engine;
 using Socks5.Protocol.Internal;
 using Socks5.Protocol.Pipelines;
@@ -276,7 +278,25 @@ public sealed class Socks5Client
 
     private async Task<Socks5Tunnel> ConnectCoreAsync(IDuplexPipe transport, object? owner, EndPoint? proxy, EndPoint destination, CancellationToken cancellationToken)
     {
-        Socks5ClientHandshake handshake = await HandshakeAsync(transport, proxy, Command.Connect, destination, cancellationToken).ConfigureAwait(false);
+        // Current during the handshake only (the caller's context is untouched); it ends when the reply is known.
+        using Activity? activity = Socks5Telemetry.Source.HasListeners() ? Socks5Telemetry.Source.StartActivity("socks5.client.connect", ActivityKind.Client) : null;
+        Socks5ClientHandshake handshake;
+        try
+        {
+            handshake = await HandshakeAsync(transport, proxy, Command.Connect, destination, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (activity is not null)
+        {
+            if (ex is Socks5Exception { ReplyCode: { } refused })
+            {
+                activity.SetTag(Socks5Telemetry.ReplyCodeTag, Socks5Telemetry.ReplyCodeValue(refused));
+            }
+
+            Socks5Telemetry.SetError(activity, ex is Socks5Exception { Failure: not HandshakeFailure.None } failed ? Socks5Telemetry.FailureValue(failed.Failure) : Socks5Telemetry.ErrorType(ex), ex.Message);
+            throw;
+        }
+
+        activity?.SetTag(Socks5Telemetry.ReplyCodeTag, Socks5Telemetry.ReplyCodeValue(ReplyCode.Succeeded));
         return new Socks5Tunnel(transport, owner, destination, EndPoints.ReplaceUnspecified(handshake.Engine.BoundAddress.ToEndPoint(), null));
     }
 
@@ -309,8 +329,52 @@ public sealed class Socks5Client
         }
 
         var handshake = new Socks5ClientHandshake(transport, CreateEngine(command, requested));
-        await StepAsync(handshake, transport, proxy, destination, Options.HandshakeTimeout, cancellationToken).ConfigureAwait(false);
+        long started = Stopwatch.GetTimestamp();
+        Exception? error = null;
+        try
+        {
+            await StepAsync(handshake, transport, proxy, destination, Options.HandshakeTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+            throw;
+        }
+        finally
+        {
+            RecordHandshake(handshake.Engine, started, error);
+        }
+
         return handshake;
+    }
+
+    // socks5.client.handshake.duration, up to the reply that ends this step (the first one for BIND).
+    private static void RecordHandshake(Socks5ClientEngine engine, long started, Exception? error)
+    {
+        if (!Socks5Telemetry.ClientHandshakeDuration.Enabled)
+        {
+            return;
+        }
+
+        var tags = new TagList { { Socks5Telemetry.CommandTag, Socks5Telemetry.CommandValue(engine.Command) } };
+        if (error is Socks5Exception { ReplyCode: { } refused })
+        {
+            tags.Add(Socks5Telemetry.ReplyCodeTag, Socks5Telemetry.ReplyCodeValue(refused));
+        }
+        else if (error is null)
+        {
+            tags.Add(Socks5Telemetry.ReplyCodeTag, Socks5Telemetry.ReplyCodeValue(ReplyCode.Succeeded));
+        }
+
+        if (error is not null)
+        {
+            tags.Add(Socks5Telemetry.ErrorTypeTag, error is Socks5Exception { Failure: not HandshakeFailure.None } failed
+                ? Socks5Telemetry.FailureValue(failed.Failure)
+                : Socks5Telemetry.ErrorType(error));
+        }
+
+        double seconds = (Stopwatch.GetTimestamp() - started) / (double)Stopwatch.Frequency;
+        Socks5Telemetry.ClientHandshakeDuration.Record(seconds, in tags);
     }
 
     private Socks5ClientEngine CreateEngine(Command command, EndPoint destination)

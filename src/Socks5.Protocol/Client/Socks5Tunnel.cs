@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
+using Socks5.Protocol.Diagnostics;
 using Socks5.Protocol.Pipelines;
 using Socks5.Protocol.Transport;
 
@@ -28,6 +29,7 @@ public sealed class Socks5Tunnel : IDuplexPipe, IDisposable, IAsyncDisposable
     private Stream? _stream;
     private SocketPipe? _detached = null; // set when Stream takes the socket over (net10.0)
     private int _disposed;
+    private readonly bool _counted; // added to socks5.client.active_tunnels: taken off when disposed
 
     internal Socks5Tunnel(IDuplexPipe transport, object? owner, EndPoint destination, EndPoint boundAddress)
     {
@@ -35,6 +37,11 @@ public sealed class Socks5Tunnel : IDuplexPipe, IDisposable, IAsyncDisposable
         _owner = owner;
         Destination = destination;
         BoundAddress = boundAddress;
+        if (Socks5Telemetry.ActiveTunnels.Enabled)
+        {
+            Socks5Telemetry.ActiveTunnels.Add(1);
+            _counted = true;
+        }
     }
 
     /// <summary>
@@ -108,6 +115,7 @@ public sealed class Socks5Tunnel : IDuplexPipe, IDisposable, IAsyncDisposable
             return;
         }
 
+        CountOut();
         if (_owner is IDisposable owner)
         {
             owner.Dispose();
@@ -138,6 +146,7 @@ public sealed class Socks5Tunnel : IDuplexPipe, IDisposable, IAsyncDisposable
             return;
         }
 
+        CountOut();
         if (_detached is not null)
         {
             // The stream wrote straight to the socket: nothing is waiting to be flushed.
@@ -156,6 +165,14 @@ public sealed class Socks5Tunnel : IDuplexPipe, IDisposable, IAsyncDisposable
         }
 
         await DisposeOwnerAsync(_owner).ConfigureAwait(false);
+    }
+
+    private void CountOut()
+    {
+        if (_counted)
+        {
+            Socks5Telemetry.ActiveTunnels.Add(-1);
+        }
     }
 
     /// <summary>

@@ -6,6 +6,7 @@ using System.Net;
 using System.Threading.Tasks;
 using System.Threading;
 using System;
+using Socks5.Protocol.Diagnostics;
 using Socks5.Protocol.Engine;
 using Socks5.Protocol.Internal;
 using Socks5.Protocol.Pipelines;
@@ -239,6 +240,7 @@ public sealed class Socks5Server : IDisposable, IAsyncDisposable
         {
             OnConnectionEnded();
             Interlocked.Increment(ref _rejected);
+            Socks5Telemetry.CountRejection(Socks5Telemetry.RejectionLimit);
             owned?.Dispose();
             return Task.CompletedTask;
         }

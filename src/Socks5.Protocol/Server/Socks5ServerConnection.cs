@@ -1,10 +1,13 @@
+using System.Diagnostics;
 using System.IO.Pipelines;
+using System.Collections.Generic;
 using System.Net.Sockets;
 using System.Net;
 using System.Text;
 using System.Threading.Tasks;
 using System.Threading;
 using System;
+using Socks5.Protocol.Diagnostics;
 using Socks5.Protocol.Engine;
 using Socks5.Protocol.Internal;
 using Socks5.Protocol.Pipelines;
@@ -37,6 +40,12 @@ internal sealed class Socks5ServerConnection
     private ReplyCode? _reply;
     private long _fromClient;
     private long _toClient;
+    // Telemetry. Whether this connection added itself to socks5.server.active_connections (it takes itself off only then,
+    // so a listener that comes or goes meanwhile never sees the count drift); the handshake's activity, null while nobody
+    // listens; whether the handshake's end (its reply, or its failure) was recorded.
+    private readonly bool _countedActive;
+    private Activity? _activity;
+    private bool _handshakeEnded;
 
     /// <param name="server">The server: options, credentials, counters and the report hook.</param>
     /// <param name="client">The client's connection.</param>
@@ -55,6 +64,13 @@ internal sealed class Socks5ServerConnection
         _local = local;
         _started = _options.TimeProvider.GetTimestamp();
         _handshake = new Socks5ServerHandshake(client, new Socks5ServerEngine(server.EngineOptions));
+        if (Socks5Telemetry.ActiveConnections.Enabled)
+        {
+            Socks5Telemetry.ActiveConnections.Add(1);
+            _countedActive = true;
+        }
+
+        _activity = StartHandshakeActivity();
     }
 
     /// <summary>The server: options, policy, counters.</summary>
@@ -119,7 +135,7 @@ internal sealed class Socks5ServerConnection
         try
         {
             _peer?.Dispose();
-            _server.OnConnectionClosed(new Socks5ConnectionReport
+            var report = new Socks5ConnectionReport
             {
                 Client = _remote,
                 UserName = _user,
@@ -131,12 +147,19 @@ internal sealed class Socks5ServerConnection
                 BytesFromClient = _fromClient,
                 BytesToClient = _toClient,
                 Duration = _options.TimeProvider.GetElapsedTime(_started),
-            });
+            };
+            RecordEnd(report, error);
+            _server.OnConnectionClosed(report);
         }
         finally
         {
             _linked?.Dispose();
             _owned?.Dispose();
+            if (_countedActive)
+            {
+                Socks5Telemetry.ActiveConnections.Add(-1);
+            }
+
             _server.OnConnectionEnded();
         }
     }
@@ -205,7 +228,9 @@ internal sealed class Socks5ServerConnection
 
     private async Task<Task<RelayResult>?> ConnectAsync(RequestInfo request, CancellationToken cancellationToken)
     {
+        long dialStarted = _options.TimeProvider.GetTimestamp();
         (Socket? target, ReplyCode failure) = await DialAllowedAsync(request, cancellationToken).ConfigureAwait(false);
+        RecordDial(dialStarted, target is null ? failure : ReplyCode.Succeeded);
         if (target is null)
         {
             await ReplyAsync(failure, null, cancellationToken).ConfigureAwait(false);
@@ -228,7 +253,7 @@ internal sealed class Socks5ServerConnection
             return null;
         }
 
-        return Socks5Relay.RunAsync(_client, peer, _options.IdleTimeout, _options.RelayBufferPool, _options.TimeProvider, cancellationToken);
+        return Socks5Relay.RunAsync(_client, peer, _options.IdleTimeout, _options.RelayBufferPool, _options.TimeProvider, serverIo: true, cancellationToken);
     }
 
     /// <summary>What a UDP association relayed, for the report.</summary>
@@ -283,6 +308,7 @@ internal sealed class Socks5ServerConnection
 
         Socks5ServerHandshake handshake = Handshake;
         ServerEvent e = await handshake.ReplyAsync(code, bound, cancellationToken).ConfigureAwait(false);
+        EndHandshake(handshake.Engine, null); // the first reply is the handshake's end (BIND's second one is not)
         if (e == ServerEvent.Established)
         {
             // Nothing more to say: the engine and its buffers can go while the tunnel lives on.
@@ -312,6 +338,152 @@ internal sealed class Socks5ServerConnection
             throw;
         }
     }
+
+    // The activity is not made current: it ends at the reply while the tunnel lives on in this execution context, and
+    // the tunnel's tasks would otherwise carry a stopped activity as their parent.
+    private static Activity? StartHandshakeActivity()
+    {
+        if (!Socks5Telemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
+        Activity? previous = Activity.Current;
+        Activity? activity = Socks5Telemetry.Source.StartActivity("socks5.server.handshake", ActivityKind.Server);
+        Activity.Current = previous;
+        return activity;
+    }
+
+    // Called at the first reply, or at the end for a connection that got none; only the first call records.
+    private void EndHandshake(Socks5ServerEngine? engine, Exception? error)
+    {
+        if (_handshakeEnded)
+        {
+            return;
+        }
+
+        _handshakeEnded = true;
+        Activity? activity = _activity;
+        _activity = null;
+        bool record = Socks5Telemetry.HandshakeDuration.Enabled;
+        if (!record && activity is null)
+        {
+            return;
+        }
+
+        TagList tags = default;
+        if (_request is { } request)
+        {
+            tags.Add(Socks5Telemetry.CommandTag, Socks5Telemetry.CommandValue(request.Command));
+        }
+
+        if (engine is not null && engine.State != ServerEngineState.AwaitingGreeting)
+        {
+            tags.Add(Socks5Telemetry.AuthMethodTag, Socks5Telemetry.AuthMethodValue(engine.SelectedMethod));
+        }
+
+        if (_reply is { } reply)
+        {
+            tags.Add(Socks5Telemetry.ReplyCodeTag, Socks5Telemetry.ReplyCodeValue(reply));
+        }
+
+        if (record)
+        {
+            Socks5Telemetry.HandshakeDuration.Record(Socks5Telemetry.Seconds(_options.TimeProvider, _started), in tags);
+        }
+
+        if (activity is not null)
+        {
+            foreach (var tag in tags)
+            {
+                activity.SetTag(tag.Key, tag.Value);
+            }
+
+            HandshakeFailure failure = engine?.Failure ?? HandshakeFailure.None;
+            if (error is not null)
+            {
+                Socks5Telemetry.SetError(activity, Socks5Telemetry.ErrorType(error), error.Message);
+            }
+            else if (_reply is not ReplyCode.Succeeded)
+            {
+                Socks5Telemetry.SetError(activity, Socks5Telemetry.FailureValue(failure == HandshakeFailure.None ? HandshakeFailure.RequestRejected : failure), null);
+            }
+
+            activity.Dispose();
+        }
+    }
+
+    // The dial of a CONNECT: resolution, access rule and connect, within the connect timeout.
+    private void RecordDial(long started, ReplyCode outcome)
+    {
+        if (Socks5Telemetry.ConnectDuration.Enabled)
+        {
+            Socks5Telemetry.ConnectDuration.Record(
+                Socks5Telemetry.Seconds(_options.TimeProvider, started),
+                new KeyValuePair<string, object?>(Socks5Telemetry.ReplyCodeTag, Socks5Telemetry.ReplyCodeValue(outcome)));
+        }
+
+        _activity?.AddEvent(new ActivityEvent(
+            "socks5.server.connect",
+            tags: new ActivityTagsCollection { { Socks5Telemetry.ReplyCodeTag, Socks5Telemetry.ReplyCodeValue(outcome) } }));
+    }
+
+    // The handshake's end if it got no reply, and the connection's instruments; a listener that throws must not keep the
+    // report from the host.
+    private void RecordEnd(Socks5ConnectionReport report, Exception? error)
+    {
+        try
+        {
+            EndHandshake(_handshake?.Engine, error);
+            RecordConnection(report);
+        }
+        catch
+        {
+            // A listener's failure: the telemetry of this connection is lost, nothing else.
+        }
+    }
+
+    // socks5.server.connection.duration and socks5.server.rejected_connections, from the report.
+    private static void RecordConnection(Socks5ConnectionReport report)
+    {
+        if (Socks5Telemetry.ConnectionDuration.Enabled)
+        {
+            TagList tags = default;
+            if (report.Command is { } command)
+            {
+                tags.Add(Socks5Telemetry.CommandTag, Socks5Telemetry.CommandValue(command));
+            }
+
+            if (report.ReplyCode is { } reply)
+            {
+                tags.Add(Socks5Telemetry.ReplyCodeTag, Socks5Telemetry.ReplyCodeValue(reply));
+            }
+
+            if (!report.Succeeded)
+            {
+                tags.Add(Socks5Telemetry.ErrorTypeTag, report.Error is { } error ? Socks5Telemetry.ErrorType(error)
+                    : Socks5Telemetry.FailureValue(report.Failure == HandshakeFailure.None ? HandshakeFailure.RequestRejected : report.Failure));
+            }
+
+            Socks5Telemetry.ConnectionDuration.Record(report.Duration.TotalSeconds, in tags);
+        }
+
+        if (Socks5Telemetry.RejectedConnections.Enabled && RejectionOf(report) is { } rejection)
+        {
+            Socks5Telemetry.CountRejection(rejection);
+        }
+    }
+
+    // Why the server turned the connection away, or null when it did not (a tunnel, or a destination that failed).
+    private static string? RejectionOf(Socks5ConnectionReport report) => report switch
+    {
+        { Failure: HandshakeFailure.AuthenticationFailed or HandshakeFailure.NoAcceptableMethod } => Socks5Telemetry.RejectionAuthentication,
+        { ReplyCode: ReplyCode.ConnectionNotAllowed } => Socks5Telemetry.RejectionRule,
+        { Error: TimeoutException, ReplyCode: null } => Socks5Telemetry.RejectionTimeout,
+        { Failure: HandshakeFailure.MalformedMessage or HandshakeFailure.MessageTooLong or HandshakeFailure.CommandNotSupported } => Socks5Telemetry.RejectionProtocol,
+        { ReplyCode: ReplyCode.CommandNotSupported or ReplyCode.AddressTypeNotSupported } => Socks5Telemetry.RejectionProtocol,
+        _ => null,
+    };
 
     /// <summary>Waits for a task that was only watched, whatever its end.</summary>
     public static async Task IgnoreAsync(Task task)

@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
+using Socks5.Protocol.Diagnostics;
 using Socks5.Protocol.Engine;
 using Socks5.Protocol.Internal;
 using Socks5.Protocol.Transport;
@@ -21,8 +22,16 @@ internal static class UdpAssociateCommand
         Socks5Server server = connection.Server;
         if (!server.TryEnterUdpAssociation())
         {
+            Socks5Telemetry.CountRejection(Socks5Telemetry.RejectionLimit);
             await connection.ReplyAsync(ReplyCode.GeneralFailure, null, cancellationToken).ConfigureAwait(false);
             return null;
+        }
+
+        // Counted out only if counted in, so that a listener that comes or goes meanwhile never sees the count drift.
+        bool counted = Socks5Telemetry.ActiveUdpAssociations.Enabled;
+        if (counted)
+        {
+            Socks5Telemetry.ActiveUdpAssociations.Add(1);
         }
 
         try
@@ -47,6 +56,11 @@ internal static class UdpAssociateCommand
         }
         finally
         {
+            if (counted)
+            {
+                Socks5Telemetry.ActiveUdpAssociations.Add(-1);
+            }
+
             server.ExitUdpAssociation();
         }
     }

@@ -5,6 +5,7 @@ using System.Net;
 using System.Threading.Tasks;
 using System.Threading;
 using System;
+using Socks5.Protocol.Diagnostics;
 using Socks5.Protocol.Internal;
 using Socks5.Protocol.Wire;
 
@@ -21,6 +22,7 @@ internal sealed class UdpRelay : IDisposable
 {
     private const int MaxDatagram = 65535;
     private const int MaxDestinations = 1024;
+    private const int FragmentOffset = -2; // ParseHeader's payload offset for a fragment (-1: malformed)
 
     private readonly Socks5ServerConnection _connection;
     private readonly DestinationPolicy _policy;
@@ -109,9 +111,14 @@ internal sealed class UdpRelay : IDisposable
                     catch (Exception ex) when (ex is not (OperationCanceledException or ObjectDisposedException))
                     {
                         // A hook (resolver, access rule) failed for this datagram: it is dropped, the association goes on.
+                        Socks5Telemetry.CountDatagram(fromClient: true, Socks5Telemetry.DroppedError);
                     }
                 }
-                else if (IsKnownDestination(source) && await ToClientAsync(buffer, headroom, received.ReceivedBytes, source).ConfigureAwait(false))
+                else if (!IsKnownDestination(source))
+                {
+                    Socks5Telemetry.CountDatagram(fromClient: false, Socks5Telemetry.DroppedSource);
+                }
+                else if (await ToClientAsync(buffer, headroom, received.ReceivedBytes, source).ConfigureAwait(false))
                 {
                     Touch();
                 }
@@ -165,7 +172,9 @@ internal sealed class UdpRelay : IDisposable
         (IPEndPoint? destination, string host, int port, int payloadOffset) = ParseHeader(datagram.Span);
         if (payloadOffset < 0)
         {
-            return; // malformed, truncated, or a fragment: dropped
+            // Malformed, truncated, or a fragment: dropped.
+            Socks5Telemetry.CountDatagram(fromClient: true, payloadOffset == FragmentOffset ? Socks5Telemetry.DroppedFragment : Socks5Telemetry.DroppedMalformed);
+            return;
         }
 
         if (destination is null)
@@ -173,12 +182,14 @@ internal sealed class UdpRelay : IDisposable
             destination = await ResolveAsync(host, port, cancellationToken).ConfigureAwait(false);
             if (destination is null)
             {
+                Socks5Telemetry.CountDatagram(fromClient: true, Socks5Telemetry.DroppedResolve);
                 return;
             }
         }
 
         if (!await _policy.IsAllowedAsync(_connection, Command.UdpAssociate, host, destination, cancellationToken).ConfigureAwait(false))
         {
+            Socks5Telemetry.CountDatagram(fromClient: true, Socks5Telemetry.DroppedRule);
             return;
         }
 
@@ -195,6 +206,11 @@ internal sealed class UdpRelay : IDisposable
         if (await SendAsync(socket, payload, destination).ConfigureAwait(false))
         {
             Interlocked.Add(ref _fromClient, payload.Length);
+            Socks5Telemetry.CountDatagram(fromClient: true, dropped: null);
+        }
+        else
+        {
+            Socks5Telemetry.CountDatagram(fromClient: true, Socks5Telemetry.DroppedSend);
         }
     }
 
@@ -209,16 +225,21 @@ internal sealed class UdpRelay : IDisposable
 
         if (client.Port == 0 || IPAddresses.IsUnspecified(client.Address))
         {
-            return false; // the client has not sent anything yet: there is nowhere to deliver
+            // The client has not sent anything yet: there is nowhere to deliver. (Unreachable in practice: a destination
+            // is only known once the client has sent to it.)
+            Socks5Telemetry.CountDatagram(fromClient: false, Socks5Telemetry.DroppedSource);
+            return false;
         }
 
         int headerLength = WriteHeader(buffer, payloadStart, source);
         if (!await SendAsync(_clientSocket, buffer.AsMemory(payloadStart - headerLength, headerLength + payloadLength), client).ConfigureAwait(false))
         {
+            Socks5Telemetry.CountDatagram(fromClient: false, Socks5Telemetry.DroppedSend);
             return false;
         }
 
         Interlocked.Add(ref _toClient, payloadLength);
+        Socks5Telemetry.CountDatagram(fromClient: false, dropped: null);
         return true;
     }
 
@@ -234,10 +255,14 @@ internal sealed class UdpRelay : IDisposable
 
     private static (IPEndPoint? Destination, string Host, int Port, int PayloadOffset) ParseHeader(ReadOnlySpan<byte> datagram)
     {
-        if (Socks5UdpHeader.TryParse(datagram, out Socks5UdpHeader header, out int offset, out _) != System.Buffers.OperationStatus.Done
-            || header.Fragment != 0)
+        if (Socks5UdpHeader.TryParse(datagram, out Socks5UdpHeader header, out int offset, out _) != System.Buffers.OperationStatus.Done)
         {
             return (null, string.Empty, 0, -1);
+        }
+
+        if (header.Fragment != 0)
+        {
+            return (null, string.Empty, 0, FragmentOffset);
         }
 
         IPAddress? ip = header.Address.ToIPAddress();

@@ -4,6 +4,7 @@ using System.Buffers;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
+using Socks5.Protocol.Diagnostics;
 
 namespace Socks5.Protocol.Transport;
 
@@ -30,6 +31,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
     private readonly Socket _first;
     private readonly Socket _second;
     private readonly ArrayPool<byte> _pool;
+    private readonly bool _serverIo; // a server's tunnel (the client first): chunks go to socks5.server.io too
     private CancellationTokenRegistration _stop;
     private Exception? _error; // the first failure that ended the tunnel, for the report
     private long _fromFirst;
@@ -37,8 +39,9 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
     private int _running = 2;
     private int _aborted;
 
-    private SocketRelay(Socket first, Socket second, ArrayPool<byte> pool)
+    private SocketRelay(Socket first, Socket second, ArrayPool<byte> pool, bool serverIo)
     {
+        _serverIo = serverIo;
         _first = first;
         _second = second;
         _pool = pool;
@@ -50,12 +53,13 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
     /// <param name="idleTimeout">How long the tunnel may be silent both ways; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</param>
     /// <param name="pool">Where each direction's buffer comes from while data flows.</param>
     /// <param name="clock">The idle timeout's clock.</param>
+    /// <param name="serverIo">A server's tunnel, the client first: chunks are added to <c>socks5.server.io</c> while it is listened to.</param>
     /// <param name="cancellationToken">Stops the relay.</param>
-    public static Task<RelayResult> RunAsync(SocketPipe first, SocketPipe second, TimeSpan idleTimeout, ArrayPool<byte> pool, TimeProvider clock, CancellationToken cancellationToken)
+    public static Task<RelayResult> RunAsync(SocketPipe first, SocketPipe second, TimeSpan idleTimeout, ArrayPool<byte> pool, TimeProvider clock, bool serverIo, CancellationToken cancellationToken)
     {
         byte[]? fromFirst = first.Detach(out bool firstEnded);
         byte[]? fromSecond = second.Detach(out bool secondEnded);
-        var relay = new SocketRelay(first.Socket, second.Socket, pool);
+        var relay = new SocketRelay(first.Socket, second.Socket, pool, serverIo);
 
         // A receive that finds nothing must say so instead of waiting: the wait is the zero-byte receive, without a buffer.
         relay._first.Blocking = false;
@@ -217,6 +221,11 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
         else
         {
             Interlocked.Add(ref _fromSecond, bytes);
+        }
+
+        if (_serverIo)
+        {
+            Socks5Telemetry.CountServerIo(fromClient: forward, bytes);
         }
     }
 }

@@ -3,6 +3,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Threading;
 using System.Threading.Tasks;
+using Socks5.Protocol.Diagnostics;
 using Socks5.Protocol.Internal;
 
 namespace Socks5.Protocol.Transport;
@@ -63,7 +64,14 @@ public static class Socks5Relay
     /// The relay with the pool the socket-to-socket path rents its buffers from and the clock of the idle timeout (the
     /// server's, so that tests can make rents fail and time pass).
     /// </summary>
-    internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, ArrayPool<byte> pool, TimeProvider clock, CancellationToken cancellationToken)
+    internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, ArrayPool<byte> pool, TimeProvider clock, CancellationToken cancellationToken) =>
+        RunAsync(first, second, idleTimeout, pool, clock, serverIo: false, cancellationToken);
+
+    /// <summary>
+    /// The relay as above; with <paramref name="serverIo"/> (a server's tunnel, the client first) each chunk is also added to
+    /// <c>socks5.server.io</c> while someone listens to it (and nothing is done per chunk while nobody does).
+    /// </summary>
+    internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, ArrayPool<byte> pool, TimeProvider clock, bool serverIo, CancellationToken cancellationToken)
     {
         if (first is null)
         {
@@ -79,20 +87,20 @@ public static class Socks5Relay
         if (first is SocketPipe firstSocket && second is SocketPipe secondSocket && firstSocket.CanDetach && secondSocket.CanDetach)
         {
             // Two sockets: relay them directly (no pipes, no buffer while idle). Same contract, less work per byte.
-            return SocketRelay.RunAsync(firstSocket, secondSocket, idleTimeout, pool, clock, cancellationToken);
+            return SocketRelay.RunAsync(firstSocket, secondSocket, idleTimeout, pool, clock, serverIo, cancellationToken);
         }
 #endif
 
-        return RunPipesAsync(first, second, idleTimeout, clock, cancellationToken);
+        return RunPipesAsync(first, second, idleTimeout, clock, serverIo, cancellationToken);
     }
 
-    private static async Task<RelayResult> RunPipesAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<RelayResult> RunPipesAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, TimeProvider clock, bool serverIo, CancellationToken cancellationToken)
     {
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var counters = new long[2];
         var errors = new Exception?[1];
-        Task forward = CopyAsync(first.Input, second.Output, counters, 0, errors, failed);
-        Task backward = CopyAsync(second.Input, first.Output, counters, 1, errors, failed);
+        Task forward = CopyAsync(first.Input, second.Output, counters, 0, errors, failed, serverIo);
+        Task backward = CopyAsync(second.Input, first.Output, counters, 1, errors, failed, serverIo);
         Task both = Task.WhenAll(forward, backward);
         if (idleTimeout != Timeout.InfiniteTimeSpan)
         {
@@ -129,7 +137,7 @@ public static class Socks5Relay
 
     // One direction. Any failure, of any kind, stops the other direction too: one that ended alone would leave the other
     // waiting for ever. The first failure is kept in errors[0] for the result.
-    private static async Task CopyAsync(PipeReader from, PipeWriter to, long[] counters, int index, Exception?[] errors, CancellationTokenSource failed)
+    private static async Task CopyAsync(PipeReader from, PipeWriter to, long[] counters, int index, Exception?[] errors, CancellationTokenSource failed, bool serverIo)
     {
         Exception? error = null;
         try
@@ -143,6 +151,10 @@ public static class Socks5Relay
                 {
                     FlushResult flush = await to.WriteAsync(segment, failed.Token).ConfigureAwait(false);
                     Interlocked.Add(ref counters[index], segment.Length);
+                    if (serverIo)
+                    {
+                        Socks5Telemetry.CountServerIo(fromClient: index == 0, segment.Length);
+                    }
                     if (flush.IsCompleted || flush.IsCanceled)
                     {
                         stop = true; // nobody reads the other side any more

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Net;
 using System.Text;
+using System.Threading;
 using Socks5.Protocol.Client;
 using Socks5.Protocol.Server;
 using Socks5.Protocol.Transport;
@@ -33,6 +34,7 @@ public sealed class ServerArguments
                                        user name and password (RFC 1929); otherwise no authentication is asked.
           --handshake-timeout SECONDS  how long a client may take to send its request (default 10)
           --connect-timeout SECONDS    how long a CONNECT may take to reach its destination (default 10)
+          --idle-timeout SECONDS       close a tunnel with no traffic either way for this long (default: no limit)
           --max-connections N          connections open at once; more are closed at accept (default 1024)
           --no-bind                    answer BIND with X'07' (command not supported)
           --no-udp                     answer UDP ASSOCIATE with X'07' (command not supported)
@@ -65,6 +67,9 @@ public sealed class ServerArguments
 
     /// <summary><c>--connect-timeout</c>.</summary>
     public TimeSpan ConnectTimeout { get; private set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary><c>--idle-timeout</c>; <see cref="Timeout.InfiniteTimeSpan"/> (the library's default) when not given.</summary>
+    public TimeSpan IdleTimeout { get; private set; } = Timeout.InfiniteTimeSpan;
 
     /// <summary><c>--max-connections</c>, or null for the library's default.</summary>
     public int? MaxConnections { get; private set; }
@@ -162,6 +167,9 @@ public sealed class ServerArguments
                 case "--connect-timeout":
                     parsed.ConnectTimeout = Seconds(option, Value(), ref error);
                     break;
+                case "--idle-timeout":
+                    parsed.IdleTimeout = Seconds(option, Value(), ref error);
+                    break;
                 case "--max-connections":
                     if (Value() is { } max)
                     {
@@ -223,6 +231,8 @@ public sealed class ServerArguments
             AdvertisedAddress = AdvertisedAddress,
             ConnectionClosed = connectionClosed,
         };
+        options.IdleTimeout = IdleTimeout;
+
         if (MaxConnections is { } max)
         {
             options.MaxConnections = max;

@@ -35,6 +35,27 @@ namespace Socks5.Protocol.Internal
 #endif
         }
 
+        /// <summary>
+        /// Turns TCP keepalive on, probing after <paramref name="idle"/> of silence (then every 1/5 of it, at least 1 s, up
+        /// to 5 probes); with <see cref="TimeSpan.Zero"/> or <see cref="Timeout.InfiniteTimeSpan"/> it is left off.
+        /// netstandard2.0 has no portable way to set the times: only SO_KEEPALIVE is set there (the system's times apply).
+        /// </summary>
+        public static void SetKeepAlive(Socket socket, TimeSpan idle)
+        {
+            if (idle <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+#if NET
+            int seconds = (int)Math.Min(int.MaxValue, Math.Max(1, idle.TotalSeconds));
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, seconds);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, Math.Max(1, seconds / 5));
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 5);
+#endif
+        }
+
         /// <summary>new IPAddress(ReadOnlySpan&lt;byte&gt;).</summary>
         public static IPAddress CreateIPAddress(ReadOnlySpan<byte> address) =>
 #if NET

@@ -419,6 +419,7 @@ public sealed class Socks5Server : IDisposable, IAsyncDisposable
         try
         {
             socket.NoDelay = true;
+            Platform.SetKeepAlive(socket, _options.TcpKeepAlive);
             // The pipe carries the handshake (a CONNECT or BIND tunnel is relayed socket to socket, without it), so a small
             // buffer does, and the handshake's messages are read straight into it, without a zero-byte wait first. The
             // one connection that reads it while idle, a UDP association's or a waiting BIND's, holds those 4 KiB.

@@ -253,7 +253,7 @@ internal sealed class Socks5ServerConnection
             return null;
         }
 
-        return Socks5Relay.RunAsync(_client, peer, _options.IdleTimeout, _options.RelayBufferPool, _options.TimeProvider, serverIo: true, cancellationToken);
+        return Socks5Relay.RunAsync(_client, peer, _options.IdleTimeout, _options.HalfCloseTimeout, _options.RelayBufferPool, _options.TimeProvider, serverIo: true, cancellationToken);
     }
 
     /// <summary>What a UDP association relayed, for the report.</summary>
@@ -323,12 +323,23 @@ internal sealed class Socks5ServerConnection
     {
         if (_options.Dialer is { } dial)
         {
-            return await dial(destination, cancellationToken).ConfigureAwait(false);
+            Socket dialed = await dial(destination, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                Platform.SetKeepAlive(dialed, _options.TcpKeepAlive);
+            }
+            catch (Exception ex) when (ex is SocketException or NotSupportedException or ObjectDisposedException)
+            {
+                // A socket the dialer made that takes no TCP options (not TCP, or already closed): relayed as it is.
+            }
+
+            return dialed;
         }
 
         var socket = new Socket(destination.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
+            Platform.SetKeepAlive(socket, _options.TcpKeepAlive);
             await socket.ConnectAsync(destination, cancellationToken).ConfigureAwait(false);
             return socket;
         }

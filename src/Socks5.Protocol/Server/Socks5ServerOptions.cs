@@ -163,4 +163,22 @@ public sealed class Socks5ServerOptions
 
     /// <summary>True when clients must authenticate with a user name and password.</summary>
     public bool RequiresCredentials => Users.Count > 0 || ValidateCredentials is not null;
+
+    /// <summary>
+    /// TCP keepalive on both legs of a tunnel (the accepted client socket and the target socket, the one a custom
+    /// <see cref="Dialer"/> returns included): after this long without a segment the system probes the peer, then every
+    /// fifth of it (at least 1 s), and resets the connection after 5 unanswered probes, so that a peer that vanished
+    /// without a FIN or RST does not hold a tunnel for ever. Default 5 minutes; <see cref="TimeSpan.Zero"/> or
+    /// <see cref="Timeout.InfiniteTimeSpan"/> leaves keepalive off. On netstandard2.0 only SO_KEEPALIVE is set (the
+    /// system's probe times apply).
+    /// </summary>
+    public TimeSpan TcpKeepAlive { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long a tunnel stays open once one direction has finished (its sender's FIN was passed on) while the other has
+    /// not: after this the tunnel is closed both ways, so that a peer that never finishes its direction cannot keep a
+    /// socket in FIN_WAIT_2 and the other one open. Default 60 s; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.
+    /// Runs on <see cref="TimeProvider"/>.
+    /// </summary>
+    public TimeSpan HalfCloseTimeout { get; set; } = TimeSpan.FromSeconds(60);
 }

@@ -32,6 +32,8 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
     private readonly Socket _second;
     private readonly ArrayPool<byte> _pool;
     private readonly bool _serverIo; // a server's tunnel (the client first): chunks go to socks5.server.io too
+    private readonly TimeSpan _halfCloseTimeout;
+    private readonly TimeProvider _clock;
     private CancellationTokenRegistration _stop;
     private Exception? _error; // the first failure that ended the tunnel, for the report
     private long _fromFirst;
@@ -39,8 +41,10 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
     private int _running = 2;
     private int _aborted;
 
-    private SocketRelay(Socket first, Socket second, ArrayPool<byte> pool, bool serverIo)
+    private SocketRelay(Socket first, Socket second, ArrayPool<byte> pool, bool serverIo, TimeSpan halfCloseTimeout, TimeProvider clock)
     {
+        _halfCloseTimeout = halfCloseTimeout;
+        _clock = clock;
         _serverIo = serverIo;
         _first = first;
         _second = second;
@@ -51,15 +55,16 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
     /// <param name="first">One side, taken over.</param>
     /// <param name="second">The other side, taken over.</param>
     /// <param name="idleTimeout">How long the tunnel may be silent both ways; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</param>
+    /// <param name="halfCloseTimeout">How long the tunnel stays open once one direction has finished; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</param>
     /// <param name="pool">Where each direction's buffer comes from while data flows.</param>
-    /// <param name="clock">The idle timeout's clock.</param>
+    /// <param name="clock">The clock of both timeouts.</param>
     /// <param name="serverIo">A server's tunnel, the client first: chunks are added to <c>socks5.server.io</c> while it is listened to.</param>
     /// <param name="cancellationToken">Stops the relay.</param>
-    public static Task<RelayResult> RunAsync(SocketPipe first, SocketPipe second, TimeSpan idleTimeout, ArrayPool<byte> pool, TimeProvider clock, bool serverIo, CancellationToken cancellationToken)
+    public static Task<RelayResult> RunAsync(SocketPipe first, SocketPipe second, TimeSpan idleTimeout, TimeSpan halfCloseTimeout, ArrayPool<byte> pool, TimeProvider clock, bool serverIo, CancellationToken cancellationToken)
     {
         byte[]? fromFirst = first.Detach(out bool firstEnded);
         byte[]? fromSecond = second.Detach(out bool secondEnded);
-        var relay = new SocketRelay(first.Socket, second.Socket, pool, serverIo);
+        var relay = new SocketRelay(first.Socket, second.Socket, pool, serverIo, halfCloseTimeout, clock);
 
         // A receive that finds nothing must say so instead of waiting: the wait is the zero-byte receive, without a buffer.
         relay._first.Blocking = false;
@@ -197,10 +202,16 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
                 ReturnBuffer(ref buffer);
             }
 
-            if (Interlocked.Decrement(ref _running) == 0)
+            int running = Interlocked.Decrement(ref _running);
+            if (running == 0)
             {
                 _stop.Dispose();
                 TrySetResult(new RelayResult { BytesFromFirst = Volatile.Read(ref _fromFirst), BytesFromSecond = Volatile.Read(ref _fromSecond), Error = Volatile.Read(ref _error) });
+            }
+            else if (_halfCloseTimeout != Timeout.InfiniteTimeSpan)
+            {
+                // This direction has finished, the other goes on: for a bounded time only.
+                _ = Socks5Relay.BoundHalfCloseAsync(System.Threading.Tasks.Task.CompletedTask, Task, Abort, _halfCloseTimeout, _clock);
             }
         }
     }

@@ -65,13 +65,14 @@ public static class Socks5Relay
     /// server's, so that tests can make rents fail and time pass).
     /// </summary>
     internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, ArrayPool<byte> pool, TimeProvider clock, CancellationToken cancellationToken) =>
-        RunAsync(first, second, idleTimeout, pool, clock, serverIo: false, cancellationToken);
+        RunAsync(first, second, idleTimeout, Timeout.InfiniteTimeSpan, pool, clock, serverIo: false, cancellationToken);
 
     /// <summary>
     /// The relay as above; with <paramref name="serverIo"/> (a server's tunnel, the client first) each chunk is also added to
-    /// <c>socks5.server.io</c> while someone listens to it (and nothing is done per chunk while nobody does).
+    /// <c>socks5.server.io</c> while someone listens to it (and nothing is done per chunk while nobody does). Once one
+    /// direction has finished, the other has <paramref name="halfCloseTimeout"/> to finish too before both are stopped.
     /// </summary>
-    internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, ArrayPool<byte> pool, TimeProvider clock, bool serverIo, CancellationToken cancellationToken)
+    internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, TimeSpan halfCloseTimeout, ArrayPool<byte> pool, TimeProvider clock, bool serverIo, CancellationToken cancellationToken)
     {
         if (first is null)
         {
@@ -87,14 +88,14 @@ public static class Socks5Relay
         if (first is SocketPipe firstSocket && second is SocketPipe secondSocket && firstSocket.CanDetach && secondSocket.CanDetach)
         {
             // Two sockets: relay them directly (no pipes, no buffer while idle). Same contract, less work per byte.
-            return SocketRelay.RunAsync(firstSocket, secondSocket, idleTimeout, pool, clock, serverIo, cancellationToken);
+            return SocketRelay.RunAsync(firstSocket, secondSocket, idleTimeout, halfCloseTimeout, pool, clock, serverIo, cancellationToken);
         }
 #endif
 
-        return RunPipesAsync(first, second, idleTimeout, clock, serverIo, cancellationToken);
+        return RunPipesAsync(first, second, idleTimeout, halfCloseTimeout, clock, serverIo, cancellationToken);
     }
 
-    private static async Task<RelayResult> RunPipesAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, TimeProvider clock, bool serverIo, CancellationToken cancellationToken)
+    private static async Task<RelayResult> RunPipesAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, TimeSpan halfCloseTimeout, TimeProvider clock, bool serverIo, CancellationToken cancellationToken)
     {
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var counters = new long[2];
@@ -102,6 +103,11 @@ public static class Socks5Relay
         Task forward = CopyAsync(first.Input, second.Output, counters, 0, errors, failed, serverIo);
         Task backward = CopyAsync(second.Input, first.Output, counters, 1, errors, failed, serverIo);
         Task both = Task.WhenAll(forward, backward);
+        if (halfCloseTimeout != Timeout.InfiniteTimeSpan)
+        {
+            _ = BoundHalfCloseAsync(Task.WhenAny(forward, backward), both, failed.Cancel, halfCloseTimeout, clock);
+        }
+
         if (idleTimeout != Timeout.InfiniteTimeSpan)
         {
             await WatchIdleAsync(both, () => Volatile.Read(ref counters[0]) + Volatile.Read(ref counters[1]), failed.Cancel, idleTimeout, clock).ConfigureAwait(false);
@@ -131,6 +137,34 @@ public static class Socks5Relay
             {
                 stop();
                 return;
+            }
+        }
+    }
+
+    // Once oneEnded has completed (one direction finished), the relay gets halfCloseTimeout to end; then it is stopped,
+    // so that a peer that never finishes its direction cannot hold the tunnel (and the other side in FIN_WAIT_2) for ever.
+    // It runs once per tunnel, off the path of the bytes.
+    internal static async Task BoundHalfCloseAsync(Task oneEnded, Task relay, Action stop, TimeSpan halfCloseTimeout, TimeProvider clock)
+    {
+        await oneEnded.ConfigureAwait(false);
+        if (relay.IsCompleted)
+        {
+            return;
+        }
+
+        using var ended = new CancellationTokenSource();
+        Task delay = clock.DelayAsync(halfCloseTimeout, ended.Token);
+        Task first = await Task.WhenAny(relay, delay).ConfigureAwait(false);
+        ended.Cancel(); // the timer is not needed any more
+        if (first == delay && !relay.IsCompleted)
+        {
+            try
+            {
+                stop();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The relay ended meanwhile and released its token source.
             }
         }
     }

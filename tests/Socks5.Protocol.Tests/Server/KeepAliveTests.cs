@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Sockets;
+using Socks5.Protocol.Internal;
+using Socks5.Protocol.Tests.Interop;
+using Socks5.Protocol.Wire;
+using Xunit;
+
+namespace Socks5.Protocol.Tests.Server;
+
+public sealed class KeepAliveTests
+{
+    private static CancellationToken Timeout(int seconds = 20) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
+
+    private static (bool On, int Idle, int Interval, int Count) Read(Socket socket) => (
+        (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive)! != 0,
+        (int)socket.GetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime)!,
+        (int)socket.GetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval)!,
+        (int)socket.GetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount)!);
+
+    [Fact]
+    public void SetKeepAlive_sets_the_probe_times_and_zero_or_infinite_leave_it_off()
+    {
+        using var on = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        Platform.SetKeepAlive(on, TimeSpan.FromMinutes(5));
+        Assert.Equal((true, 300, 60, 5), Read(on));
+
+        foreach (TimeSpan off in new[] { TimeSpan.Zero, System.Threading.Timeout.InfiniteTimeSpan })
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            Platform.SetKeepAlive(socket, off);
+            Assert.Equal(0, (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive)!);
+        }
+    }
+
+    [Fact]
+    public void Keepalive_is_on_by_default_for_five_minutes()
+    {
+        Assert.Equal(TimeSpan.FromMinutes(5), new Socks5.Protocol.Server.Socks5ServerOptions().TcpKeepAlive);
+    }
+
+    [Theory]
+    [InlineData(120, true)]
+    [InlineData(0, false)]
+    public async Task The_server_sets_keepalive_on_the_socket_a_custom_dialer_returns(int seconds, bool expected)
+    {
+        using var target = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        target.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        target.Listen(1);
+        Socket? dialed = null;
+        using var server = new TestServer(o =>
+        {
+            o.TcpKeepAlive = TimeSpan.FromSeconds(seconds);
+            o.Dialer = async (destination, ct) =>
+            {
+                // Loopback only: whatever was asked, the test's own listener is dialed.
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await socket.ConnectAsync(target.LocalEndPoint!, ct);
+                dialed = socket;
+                return socket;
+            };
+        });
+
+        using RawSocks5Client client = await RawSocks5Client.OpenAsync(server.EndPoint4, Timeout());
+        Assert.Equal(ReplyCode.Succeeded, (await client.RequestAsync(Command.Connect, (IPEndPoint)target.LocalEndPoint!, Timeout())).ReplyCode);
+        using Socket accepted = await target.AcceptAsync(Timeout());
+        Assert.NotNull(dialed);
+        if (expected)
+        {
+            Assert.Equal((true, seconds, seconds / 5, 5), Read(dialed!));
+        }
+        else
+        {
+            Assert.Equal(0, (int)dialed!.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive)!);
+        }
+    }
+}

@@ -73,4 +73,46 @@ public sealed class KeepAliveTests
             Assert.Equal(0, (int)dialed!.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive)!);
         }
     }
+
+    // The kernel's view of an IPv4 socket of this process (Linux): its timer column, 2 while the keepalive timer is armed
+    // and 0 when no timer is (an idle socket without keepalive). The server's own sockets cannot be reached otherwise.
+    private static int? TimerOf(IPEndPoint local, IPEndPoint remote)
+    {
+        static string Hex(IPEndPoint e) => $"{BitConverter.ToUInt32(e.Address.GetAddressBytes()):X8}:{e.Port:X4}";
+        foreach (string line in File.ReadLines("/proc/self/net/tcp").Skip(1))
+        {
+            string[] f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (f[1] == Hex(local) && f[2] == Hex(remote))
+            {
+                return Convert.ToInt32(f[5].Split(':')[0], 16);
+            }
+        }
+
+        return null;
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Both_legs_of_a_CONNECT_get_keepalive_from_the_default_dialer_and_the_accept(bool on)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // the check reads /proc
+        }
+
+        using var target = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        target.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        target.Listen(1);
+        using var server = new TestServer(o => o.TcpKeepAlive = on ? TimeSpan.FromMinutes(5) : TimeSpan.Zero);
+        using RawSocks5Client client = await RawSocks5Client.OpenAsync(server.EndPoint4, Timeout());
+        Assert.Equal(ReplyCode.Succeeded, (await client.RequestAsync(Command.Connect, (IPEndPoint)target.LocalEndPoint!, Timeout())).ReplyCode);
+        using Socket accepted = await target.AcceptAsync(Timeout());
+
+        // The server's end of the client's connection, and its end of the target's.
+        var clientLeg = (Local: (IPEndPoint)client.Socket.RemoteEndPoint!, Remote: (IPEndPoint)client.Socket.LocalEndPoint!);
+        var targetLeg = (Local: (IPEndPoint)accepted.RemoteEndPoint!, Remote: (IPEndPoint)accepted.LocalEndPoint!);
+        int expected = on ? 2 : 0;
+        await ServerTests.WaitUntil(() => TimerOf(clientLeg.Local, clientLeg.Remote) == expected && TimerOf(targetLeg.Local, targetLeg.Remote) == expected);
+    }
 }

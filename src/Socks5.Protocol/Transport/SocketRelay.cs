@@ -208,7 +208,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
                 _stop.Dispose();
                 TrySetResult(new RelayResult { BytesFromFirst = Volatile.Read(ref _fromFirst), BytesFromSecond = Volatile.Read(ref _fromSecond), Error = Volatile.Read(ref _error) });
             }
-            else if (_halfCloseTimeout != Timeout.InfiniteTimeSpan)
+            else if (_halfCloseTimeout >= TimeSpan.Zero)
             {
                 // This direction has finished, the other goes on: for a bounded time only.
                 _ = Socks5Relay.BoundHalfCloseAsync(System.Threading.Tasks.Task.CompletedTask, Task, Abort, _halfCloseTimeout, _clock);

@@ -103,7 +103,7 @@ public static class Socks5Relay
         Task forward = CopyAsync(first.Input, second.Output, counters, 0, errors, failed, serverIo);
         Task backward = CopyAsync(second.Input, first.Output, counters, 1, errors, failed, serverIo);
         Task both = Task.WhenAll(forward, backward);
-        if (halfCloseTimeout != Timeout.InfiniteTimeSpan)
+        if (halfCloseTimeout >= TimeSpan.Zero)
         {
             _ = BoundHalfCloseAsync(Task.WhenAny(forward, backward), both, failed.Cancel, halfCloseTimeout, clock);
         }

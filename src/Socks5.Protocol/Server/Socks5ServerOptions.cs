@@ -175,10 +175,11 @@ public sealed class Socks5ServerOptions
     public TimeSpan TcpKeepAlive { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
-    /// How long a tunnel stays open once one direction has finished (its sender's FIN was passed on) while the other has
-    /// not: after this the tunnel is closed both ways, so that a peer that never finishes its direction cannot keep a
-    /// socket in FIN_WAIT_2 and the other one open. Default 60 s; <see cref="Timeout.InfiniteTimeSpan"/> (or
-    /// any negative value) for no limit. Runs on <see cref="TimeProvider"/>.
+    /// How long a half-closed tunnel may stay silent: once one direction has finished (its sender's FIN was passed on),
+    /// the other may go on for as long as it moves bytes (a download after the client's FIN completes), but when it moves
+    /// none for this long the tunnel is closed both ways, so that a peer that never finishes its direction cannot keep a
+    /// socket in FIN_WAIT_2 and the other one open. Default 60 s; <see cref="Timeout.InfiniteTimeSpan"/> (or any negative
+    /// value) for no limit. Runs on <see cref="TimeProvider"/>.
     /// </summary>
     public TimeSpan HalfCloseTimeout { get; set; } = TimeSpan.FromSeconds(60);
 }

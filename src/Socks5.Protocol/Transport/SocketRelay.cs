@@ -211,7 +211,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
             else if (_halfCloseTimeout >= TimeSpan.Zero)
             {
                 // This direction has finished, the other goes on: for a bounded time only.
-                _ = Socks5Relay.BoundHalfCloseAsync(System.Threading.Tasks.Task.CompletedTask, Task, Abort, _halfCloseTimeout, _clock);
+                _ = Socks5Relay.BoundHalfCloseAsync(System.Threading.Tasks.Task.CompletedTask, Task, () => Volatile.Read(ref _fromFirst) + Volatile.Read(ref _fromSecond), Abort, _halfCloseTimeout, _clock);
             }
         }
     }

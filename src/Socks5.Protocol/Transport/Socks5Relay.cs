@@ -105,7 +105,7 @@ public static class Socks5Relay
         Task both = Task.WhenAll(forward, backward);
         if (halfCloseTimeout >= TimeSpan.Zero)
         {
-            _ = BoundHalfCloseAsync(Task.WhenAny(forward, backward), both, failed.Cancel, halfCloseTimeout, clock);
+            _ = BoundHalfCloseAsync(Task.WhenAny(forward, backward), both, () => Volatile.Read(ref counters[0]) + Volatile.Read(ref counters[1]), failed.Cancel, halfCloseTimeout, clock);
         }
 
         if (idleTimeout != Timeout.InfiniteTimeSpan)
@@ -122,7 +122,7 @@ public static class Socks5Relay
     internal static async Task WatchIdleAsync(Task relay, Func<long> moved, Action stop, TimeSpan idleTimeout, TimeProvider clock)
     {
         TimeSpan tick = TimeSpan.FromMilliseconds(Math.Max(10, Math.Min(1000, idleTimeout.TotalMilliseconds / 4)));
-        long last = -1;
+        long last = moved();
         long lastMove = clock.GetTimestamp();
         while (!relay.IsCompleted)
         {
@@ -135,37 +135,30 @@ public static class Socks5Relay
             }
             else if (clock.GetElapsedTime(lastMove) >= idleTimeout)
             {
-                stop();
+                try
+                {
+                    stop();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The relay ended meanwhile and released what stops it.
+                }
+
                 return;
             }
         }
     }
 
-    // Once oneEnded has completed (one direction finished), the relay gets halfCloseTimeout to end; then it is stopped,
-    // so that a peer that never finishes its direction cannot hold the tunnel (and the other side in FIN_WAIT_2) for ever.
-    // It runs once per tunnel, off the path of the bytes.
-    internal static async Task BoundHalfCloseAsync(Task oneEnded, Task relay, Action stop, TimeSpan halfCloseTimeout, TimeProvider clock)
+    // Once oneEnded has completed (one direction finished), the other direction may go on as long as it moves bytes, but
+    // no longer than halfCloseTimeout without moving any: a peer that never finishes a silent direction cannot hold the
+    // tunnel (and the other side in FIN_WAIT_2) for ever, while a download after the client's FIN still completes. The
+    // same idle watch as the idle timeout, started once per tunnel, off the path of the bytes.
+    internal static async Task BoundHalfCloseAsync(Task oneEnded, Task relay, Func<long> moved, Action stop, TimeSpan halfCloseTimeout, TimeProvider clock)
     {
         await oneEnded.ConfigureAwait(false);
-        if (relay.IsCompleted)
+        if (!relay.IsCompleted)
         {
-            return;
-        }
-
-        using var ended = new CancellationTokenSource();
-        Task delay = clock.DelayAsync(halfCloseTimeout, ended.Token);
-        Task first = await Task.WhenAny(relay, delay).ConfigureAwait(false);
-        ended.Cancel(); // the timer is not needed any more
-        if (first == delay && !relay.IsCompleted)
-        {
-            try
-            {
-                stop();
-            }
-            catch (ObjectDisposedException)
-            {
-                // The relay ended meanwhile and released its token source.
-            }
+            await WatchIdleAsync(relay, moved, stop, halfCloseTimeout, clock).ConfigureAwait(false);
         }
     }
 

@@ -42,4 +42,38 @@ public sealed class HalfCloseTests
         Assert.Equal(new RelayResult(), await relay);
         Assert.Equal(0, await sides.ClientSide.ReceiveAsync(one, SocketFlags.None, Timeout()));
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_half_closed_tunnel_whose_other_direction_keeps_moving_stays_open_past_the_bound(bool socketToSocket)
+    {
+        using RelaySides sides = await RelaySides.OpenAsync();
+        var clock = new ManualTimeProvider();
+        IDuplexPipe first = socketToSocket ? sides.First : new PlainPipe(sides.First.Input, sides.First.Output);
+        IDuplexPipe second = socketToSocket ? sides.Second : new PlainPipe(sides.Second.Input, sides.Second.Output);
+        Task<RelayResult> relay = Socks5Relay.RunAsync(first, second, System.Threading.Timeout.InfiniteTimeSpan, TimeSpan.FromSeconds(60), System.Buffers.ArrayPool<byte>.Shared, clock, serverIo: false, Timeout());
+
+        // The client sends its request and its FIN, then reads a long answer: 5 minutes on the clock, a byte every 30 s.
+        sides.ClientSide.Shutdown(SocketShutdown.Send);
+        byte[] one = new byte[1];
+        Assert.Equal(0, await sides.TargetSide.ReceiveAsync(one, SocketFlags.None, Timeout()));
+        for (int i = 0; i < 10; i++)
+        {
+            await sides.TargetSide.SendAsync(new[] { (byte)i }, SocketFlags.None);
+            Assert.Equal(1, await sides.ClientSide.ReceiveAsync(one, SocketFlags.None, Timeout()));
+            Assert.Equal((byte)i, one[0]);
+            await ServerTests.WaitUntil(() => clock.PendingTimers > 0);
+            clock.Advance(TimeSpan.FromSeconds(30));
+            await Task.WhenAny(relay, Task.Delay(50));
+            Assert.False(relay.IsCompleted, $"the tunnel was cut after {(i + 1) * 30} s although bytes kept moving");
+        }
+
+        // The answer ends: the tunnel ends cleanly, every byte counted.
+        sides.TargetSide.Shutdown(SocketShutdown.Send);
+        Assert.Equal(0, await sides.ClientSide.ReceiveAsync(one, SocketFlags.None, Timeout()));
+        RelayResult result = await relay.WaitAsync(Timeout());
+        Assert.Equal(10, result.BytesFromSecond);
+        Assert.Null(result.Error);
+    }
 }

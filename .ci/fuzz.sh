@@ -32,7 +32,7 @@ dotnet tool run sharpfuzz "$work/bin/Socks5.Protocol.dll" >/dev/null
 # dotnet itself is not instrumented (the managed library is), so afl-fuzz must not look for its markers.
 export AFL_SKIP_BIN_CHECK=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1
 failed=0
-printf '%-18s %10s %10s %8s %8s %6s %6s\n' target execs execs/s corpus coverage crash hang
+printf '%-18s %10s %10s %8s %6s %8s %6s %6s\n' target execs execs/s corpus edges coverage crash hang
 for target in "${targets[@]}"; do
   out="$work/findings/$target"
   afl-fuzz -i "$project/corpus/$target" -o "$out" -t 5000 -m none -V "$seconds" \
@@ -42,8 +42,8 @@ for target in "${targets[@]}"; do
   get() { sed -n "s/^$1 *: *//p" "$stats"; }
   crashes=$(find "$out/default/crashes" -type f -name 'id:*' | wc -l)
   hangs=$(find "$out/default/hangs" -type f -name 'id:*' | wc -l)
-  printf '%-18s %10s %10s %8s %8s %6s %6s\n' "$target" "$(get execs_done)" "$(get execs_per_sec)" \
-    "$(get corpus_count)" "$(get bitmap_cvg)" "$crashes" "$hangs"
+  printf '%-18s %10s %10s %8s %6s %8s %6s %6s\n' "$target" "$(get execs_done)" "$(get execs_per_sec)" \
+    "$(get corpus_count)" "$(get edges_found)" "$(get bitmap_cvg)" "$crashes" "$hangs"
   if [ "$crashes" -ne 0 ] || [ "$hangs" -ne 0 ]; then
     failed=1
     for f in $(find "$out/default/crashes" "$out/default/hangs" -type f -name 'id:*' | head -n 3); do

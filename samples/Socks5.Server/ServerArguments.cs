@@ -39,6 +39,13 @@ public sealed class ServerArguments
           --no-bind                    answer BIND with X'07' (command not supported)
           --no-udp                     answer UDP ASSOCIATE with X'07' (command not supported)
           --advertise ADDRESS          the address put in BIND and UDP ASSOCIATE replies (behind NAT)
+          --deny-private               never connect or send to this machine or private networks (loopback,
+                                       10/8, 172.16/12, 192.168/16, 100.64/10, 169.254/16 with cloud metadata,
+                                       multicast, reserved; ::1, fc00::/7, fe80::/10, ...). Set it when listening
+                                       beyond loopback.
+          --allow CIDR                 only connect or send to these ranges (repeatable; 198.51.100.0/24, 2001:db8::/32)
+          --deny CIDR                  never connect or send to these ranges (repeatable). Deny wins: an address
+                                       in both an --allow and a --deny range (or the --deny-private ones) is refused.
           --allow-anonymous            allow listening beyond loopback without --user (an open proxy)
           --inline-completions         run socket completions on the socket threads instead of handing them to
                                        the thread pool (DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1): less CPU
@@ -46,7 +53,8 @@ public sealed class ServerArguments
           --help                       print this and exit
 
         Listening on an address other than loopback without --user is refused unless --allow-anonymous is given:
-        anyone who can reach the port could use the proxy.
+        anyone who can reach the port could use the proxy. Beyond loopback, also give --deny-private, or clients
+        can reach this machine's own services and the networks behind it.
         It prints one line per listening endpoint, then one line per connection (client, user, command,
         destination, reply, bytes each way, duration). Ctrl-C or SIGTERM stops accepting, lets open tunnels
         finish for up to 5 seconds, then exits 0.
@@ -82,6 +90,15 @@ public sealed class ServerArguments
 
     /// <summary><c>--advertise</c>.</summary>
     public IPAddress? AdvertisedAddress { get; private set; }
+
+    /// <summary><c>--deny-private</c>.</summary>
+    public bool DenyPrivate { get; private set; }
+
+    /// <summary>The ranges of <c>--allow</c>.</summary>
+    public IReadOnlyList<string> Allow { get; private set; } = [];
+
+    /// <summary>The ranges of <c>--deny</c>.</summary>
+    public IReadOnlyList<string> Deny { get; private set; } = [];
 
     /// <summary><c>--allow-anonymous</c>.</summary>
     public bool AllowAnonymous { get; private set; }
@@ -204,6 +221,24 @@ public sealed class ServerArguments
                     }
 
                     break;
+                case "--deny-private":
+                    parsed.DenyPrivate = true;
+                    break;
+                case "--allow" or "--deny":
+                    if (Value() is { } range)
+                    {
+                        if (IsRange(range))
+                        {
+                            parsed.Allow = option == "--allow" ? [.. parsed.Allow, range] : parsed.Allow;
+                            parsed.Deny = option == "--deny" ? [.. parsed.Deny, range] : parsed.Deny;
+                        }
+                        else
+                        {
+                            error = $"{option} {range}: expected a CIDR range (address/prefix length) or an IP address";
+                        }
+                    }
+
+                    break;
                 case "--allow-anonymous":
                     parsed.AllowAnonymous = true;
                     break;
@@ -217,6 +252,22 @@ public sealed class ServerArguments
         }
 
         return error;
+    }
+
+    // The library parses the ranges when a server is created; one that is never started checks a range the same way.
+    private static bool IsRange(string range)
+    {
+        var options = new Socks5ServerOptions();
+        options.Egress.Deny.Add(range);
+        try
+        {
+            using var server = new Socks5Server(options);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The library's options for these arguments; <paramref name="connectionClosed"/> receives the log lines.</summary>
@@ -246,6 +297,17 @@ public sealed class ServerArguments
         foreach (KeyValuePair<string, string> user in Users)
         {
             options.Users.Add(user.Key, user.Value);
+        }
+
+        options.Egress.DenyPrivate = DenyPrivate;
+        foreach (string range in Allow)
+        {
+            options.Egress.Allow.Add(range);
+        }
+
+        foreach (string range in Deny)
+        {
+            options.Egress.Deny.Add(range);
         }
 
         return options;

@@ -41,6 +41,18 @@ internal sealed class Socks5ServerOptionsValidator : IValidateOptions<Socks5Serv
             Probe(failures, $"{_section}:Advertise", probe);
         }
 
+        for (int i = 0; i < options.Egress.Allow.Count; i++)
+        {
+            var probe = new Socks5ServerOptions { Egress = { Allow = { options.Egress.Allow[i] } } };
+            Probe(failures, $"{_section}:Egress:Allow:{i}", probe);
+        }
+
+        for (int i = 0; i < options.Egress.Deny.Count; i++)
+        {
+            var probe = new Socks5ServerOptions { Egress = { Deny = { options.Egress.Deny[i] } } };
+            Probe(failures, $"{_section}:Egress:Deny:{i}", probe);
+        }
+
         foreach (KeyValuePair<string, string> user in options.Users)
         {
             // RFC 1929: UNAME and PASSWD are 1 to 255 bytes; a longer or empty one could never log in.

@@ -15,9 +15,14 @@ namespace Socks5.Protocol.Server;
 internal sealed class DestinationPolicy
 {
     private readonly Socks5ServerOptions _options;
+    private readonly EgressRules? _egress; // null: Socks5ServerOptions.Egress refuses nothing
     private IPEndPoint[] _listening = Array.Empty<IPEndPoint>(); // the accept loops' end points, unmapped
 
-    public DestinationPolicy(Socks5ServerOptions options) => _options = options;
+    public DestinationPolicy(Socks5ServerOptions options, EgressRules? egress = null)
+    {
+        _options = options;
+        _egress = egress;
+    }
 
     /// <summary>Tells the policy where the accept loops listen (not IPv4-mapped), for the self-connect check.</summary>
     public void SetListening(IPEndPoint[] listening) => Volatile.Write(ref _listening, listening);
@@ -54,7 +59,8 @@ internal sealed class DestinationPolicy
     /// <summary>
     /// The one check before the server dials an address, takes a BIND peer from it, or sends a datagram to it: never an
     /// unspecified address (0.0.0.0 and :: reach this machine), never one of the server's own listeners unless the host
-    /// allows it (a client could have the server connect to itself over and over), then the host's access rule.
+    /// allows it (a client could have the server connect to itself over and over), never one the egress policy refuses,
+    /// then the host's access rule.
     /// </summary>
     /// <param name="connection">Who asks: the client, its user, and where it came in.</param>
     /// <param name="command">The request's command, for the rule.</param>
@@ -62,9 +68,14 @@ internal sealed class DestinationPolicy
     /// <param name="destination">The address, IPv4-mapped ones already as IPv4: what is checked is what is used.</param>
     /// <param name="cancellationToken">Passed to the rule.</param>
     public ValueTask<bool> IsAllowedAsync(Socks5ServerConnection connection, Command command, string host, IPEndPoint destination, CancellationToken cancellationToken) =>
-        IPAddresses.IsUnspecified(destination.Address) || (!_options.AllowSelfConnect && IsOwnEndPoint(destination, connection.LocalEndPoint))
+        IPAddresses.IsUnspecified(destination.Address)
+        || (!_options.AllowSelfConnect && IsOwnEndPoint(destination, connection.LocalEndPoint))
+        || !IsEgressAllowed(destination.Address)
             ? new ValueTask<bool>(false)
             : IsAllowedByRuleAsync(connection, command, host, destination, cancellationToken);
+
+    /// <summary>Whether <see cref="Socks5ServerOptions.Egress"/> lets <paramref name="address"/> (not IPv4-mapped) be used.</summary>
+    public bool IsEgressAllowed(IPAddress address) => _egress?.IsAllowed(address) ?? true;
 
     /// <summary>Resolves a name with <see cref="Socks5ServerOptions.Resolver"/>, or the system resolver.</summary>
     public async ValueTask<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)

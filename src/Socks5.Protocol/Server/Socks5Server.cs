@@ -56,13 +56,14 @@ public sealed class Socks5Server : IDisposable, IAsyncDisposable
     /// <exception cref="ArgumentException">
     /// A string of <see cref="Socks5ServerOptions.Listen"/> or <see cref="Socks5ServerOptions.Advertise"/> is not an IP
     /// address (and port) of the documented form, or both <see cref="Socks5ServerOptions.Advertise"/> and
-    /// <see cref="Socks5ServerOptions.AdvertisedAddress"/> are set. The message names the string.
+    /// <see cref="Socks5ServerOptions.AdvertisedAddress"/> are set, or a range of <see cref="Socks5ServerOptions.Egress"/>
+    /// is not a CIDR range. The message names the string.
     /// </exception>
     public Socks5Server(Socks5ServerOptions? options = null)
     {
         _options = options ?? new Socks5ServerOptions();
         (_listen, _advertised) = ParseTextForms(_options);
-        _policy = new DestinationPolicy(_options);
+        _policy = new DestinationPolicy(_options, EgressRules.Parse(_options.Egress));
         _credentials = new CredentialStore(_options.Users);
         _engineOptions = new Socks5ServerEngineOptions { AuthenticatorFactory = _options.AuthenticatorFactory };
         _engineOptions.Methods.Clear();

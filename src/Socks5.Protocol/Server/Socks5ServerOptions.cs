@@ -66,6 +66,14 @@ public sealed class Socks5ServerOptions
     /// </summary>
     public Func<Socks5AccessRequest, CancellationToken, ValueTask<bool>>? AccessRule { get; set; }
 
+    /// <summary>
+    /// Where the server may go: allow and deny lists of CIDR ranges and a preset that denies this machine and private
+    /// networks, checked on every address dialed, taken a BIND peer from, or sent a datagram to, after name resolution
+    /// and before <see cref="AccessRule"/> (refused: X'02', a datagram dropped). Default: nothing refused. A server that
+    /// listens beyond loopback should set <see cref="Socks5EgressPolicy.DenyPrivate"/>. Parsed when the server is created.
+    /// </summary>
+    public Socks5EgressPolicy Egress { get; } = new();
+
     /// <summary>Resolves DOMAINNAME destinations. Default: <see cref="Dns.GetHostAddressesAsync(string)"/>.</summary>
     public Func<string, CancellationToken, ValueTask<IPAddress[]>>? Resolver { get; set; }
 

@@ -277,6 +277,15 @@ internal sealed class UdpRelay : IDisposable
         try
         {
             IPAddress[] addresses = await _policy.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
+            // The first address the egress policy lets through, so a name with a denied address and an allowed one works.
+            foreach (IPAddress address in addresses)
+            {
+                IPAddress unmapped = IPAddresses.Unmap(address);
+                if (_policy.IsEgressAllowed(unmapped))
+                {
+                    return new IPEndPoint(unmapped, port);
+                }
+            }
             return addresses.Length == 0 ? null : new IPEndPoint(IPAddresses.Unmap(addresses[0]), port);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

@@ -35,6 +35,9 @@ public sealed class ConfigurationBindingTests
             ["Socks5:AllowSelfConnect"] = "true",
             ["Socks5:LearnUdpClientAddress"] = "true",
             ["Socks5:Advertise"] = "192.0.2.7",
+            ["Socks5:Egress:DenyPrivate"] = "true",
+            ["Socks5:Egress:Allow:0"] = "198.51.100.0/24",
+            ["Socks5:Egress:Deny:0"] = "198.51.100.128/25",
         });
 
         Socks5ServerOptions options = host.Services.GetRequiredService<IOptions<Socks5ServerOptions>>().Value;
@@ -54,6 +57,9 @@ public sealed class ConfigurationBindingTests
         Assert.True(options.AllowSelfConnect);
         Assert.True(options.LearnUdpClientAddress);
         Assert.Equal("192.0.2.7", options.Advertise);
+        Assert.True(options.Egress.DenyPrivate);
+        Assert.Equal(["198.51.100.0/24"], options.Egress.Allow);
+        Assert.Equal(["198.51.100.128/25"], options.Egress.Deny);
     }
 
     [Fact]
@@ -81,6 +87,8 @@ public sealed class ConfigurationBindingTests
         { "Socks5:Listen:0", "127.0.0.1:65536", "Socks5:Listen:0", "127.0.0.1:65536" },
         { "Socks5:Listen:0", "", "Socks5:Listen:0", "empty" },
         { "Socks5:Advertise", "proxy.example", "Socks5:Advertise", "proxy.example" },
+        { "Socks5:Egress:Allow:0", "10.0.0.0/33", "Socks5:Egress:Allow:0", "10.0.0.0/33" },
+        { "Socks5:Egress:Deny:0", "example.com/8", "Socks5:Egress:Deny:0", "example.com/8" },
         { "Socks5:Users:alice", "", "Socks5:Users:alice", "password is empty" },
         { "Socks5:Users:alice", new string('p', 256), "Socks5:Users:alice", "longer than 255 bytes" },
         { "Socks5:Users:" + new string('u', 256), "pw", "Socks5:Users", "longer than 255 bytes" },

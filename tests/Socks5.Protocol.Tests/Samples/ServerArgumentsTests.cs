@@ -78,7 +78,7 @@ public class ServerArgumentsTests
     {
         ServerArguments a = Parse(args);
         Assert.True(a.ShowHelp);
-        foreach (string option in new[] { "--listen", "--user", "--handshake-timeout", "--connect-timeout", "--max-connections", "--no-bind", "--no-udp", "--advertise", "--allow-anonymous", "--inline-completions", "--help" })
+        foreach (string option in new[] { "--listen", "--user", "--handshake-timeout", "--connect-timeout", "--max-connections", "--no-bind", "--no-udp", "--advertise", "--allow-anonymous", "--inline-completions", "--deny-private", "--allow", "--deny", "--help" })
         {
             Assert.Contains(option, ServerArguments.Usage, StringComparison.Ordinal);
         }
@@ -87,6 +87,9 @@ public class ServerArgumentsTests
     [Theory]
     [InlineData("unknown argument: --port", "--port", "1080")]
     [InlineData("unknown argument: 1080", "1080")]
+    [InlineData("--allow needs a value", "--allow")]
+    [InlineData("--deny 10.0.0.0/33", "--deny", "10.0.0.0/33")]
+    [InlineData("--allow example.com/8", "--allow", "example.com/8")]
     [InlineData("--listen needs a value", "--listen")]
     [InlineData("--listen localhost:1080", "--listen", "localhost:1080")] // names are not resolved
     [InlineData("--listen 127.0.0.1", "--listen", "127.0.0.1")]
@@ -226,5 +229,25 @@ public class ServerArgumentsTests
         Assert.True(parsed is not null, error);
         Assert.Null(error);
         return parsed;
+    }
+
+    [Fact]
+    public void Egress_flags_reach_the_options()
+    {
+        ServerArguments a = Parse("--deny-private", "--allow", "198.51.100.0/24", "--deny", "198.51.100.128/25", "--allow", "2001:db8::/32", "--deny", "203.0.113.9");
+        Socks5ServerOptions options = a.ToOptions();
+        Assert.True(options.Egress.DenyPrivate);
+        Assert.Equal(new[] { "198.51.100.0/24", "2001:db8::/32" }, options.Egress.Allow);
+        Assert.Equal(new[] { "198.51.100.128/25", "203.0.113.9" }, options.Egress.Deny);
+        Assert.Contains("Deny wins", ServerArguments.Usage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void By_default_no_egress_range_is_set()
+    {
+        Socks5ServerOptions options = Parse().ToOptions();
+        Assert.False(options.Egress.DenyPrivate);
+        Assert.Empty(options.Egress.Allow);
+        Assert.Empty(options.Egress.Deny);
     }
 }

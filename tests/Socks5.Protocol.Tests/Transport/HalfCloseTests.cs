@@ -14,6 +14,14 @@ public sealed class HalfCloseTests
     // Hides that the pipes are SocketPipes, so that the relay moves the bytes through the pipes.
     private sealed record PlainPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
 
+    // A relay with a 60 s half-close bound on the given clock: socket to socket, or through the pipes.
+    private static Task<RelayResult> StartRelay(RelaySides sides, ManualTimeProvider clock, bool socketToSocket)
+    {
+        IDuplexPipe first = socketToSocket ? sides.First : new PlainPipe(sides.First.Input, sides.First.Output);
+        IDuplexPipe second = socketToSocket ? sides.Second : new PlainPipe(sides.Second.Input, sides.Second.Output);
+        return Socks5Relay.RunAsync(first, second, System.Threading.Timeout.InfiniteTimeSpan, TimeSpan.FromSeconds(60), System.Buffers.ArrayPool<byte>.Shared, clock, serverIo: false, Timeout());
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -21,9 +29,7 @@ public sealed class HalfCloseTests
     {
         using RelaySides sides = await RelaySides.OpenAsync();
         var clock = new ManualTimeProvider();
-        IDuplexPipe first = socketToSocket ? sides.First : new PlainPipe(sides.First.Input, sides.First.Output);
-        IDuplexPipe second = socketToSocket ? sides.Second : new PlainPipe(sides.Second.Input, sides.Second.Output);
-        Task<RelayResult> relay = Socks5Relay.RunAsync(first, second, System.Threading.Timeout.InfiniteTimeSpan, TimeSpan.FromSeconds(60), System.Buffers.ArrayPool<byte>.Shared, clock, serverIo: false, Timeout());
+        Task<RelayResult> relay = StartRelay(sides, clock, socketToSocket);
 
         // The client finishes its direction; the FIN reaches the target, which never finishes its own.
         sides.ClientSide.Shutdown(SocketShutdown.Send);
@@ -50,9 +56,7 @@ public sealed class HalfCloseTests
     {
         using RelaySides sides = await RelaySides.OpenAsync();
         var clock = new ManualTimeProvider();
-        IDuplexPipe first = socketToSocket ? sides.First : new PlainPipe(sides.First.Input, sides.First.Output);
-        IDuplexPipe second = socketToSocket ? sides.Second : new PlainPipe(sides.Second.Input, sides.Second.Output);
-        Task<RelayResult> relay = Socks5Relay.RunAsync(first, second, System.Threading.Timeout.InfiniteTimeSpan, TimeSpan.FromSeconds(60), System.Buffers.ArrayPool<byte>.Shared, clock, serverIo: false, Timeout());
+        Task<RelayResult> relay = StartRelay(sides, clock, socketToSocket);
 
         // The client sends its request and its FIN, then reads a long answer: 5 minutes on the clock, a byte every 30 s.
         sides.ClientSide.Shutdown(SocketShutdown.Send);

@@ -123,7 +123,7 @@ internal static class BindCommand
         {
             if (IPAddresses.IsUnspecified(from.Address) || from.Address.Equals(peer.Address))
             {
-                return await connection.Server.Policy.IsAllowedAsync(connection, request.Command, request.Host, peer, cancellationToken).ConfigureAwait(false);
+                return await connection.Server.Policy.IsPeerAllowedAsync(connection, request.Command, request.Host, peer, cancellationToken).ConfigureAwait(false);
             }
         }
 

@@ -44,8 +44,11 @@ internal sealed class DestinationPolicy
         foreach (IPAddress address in addresses)
         {
             var candidate = new IPEndPoint(IPAddresses.Unmap(address), request.Port);
+            // BIND names where the peer will come from; 0.0.0.0 or :: (any peer) leaves the judgement to the peer's check.
             bool allow = request.Command == Command.Bind
-                ? await IsAllowedByRuleAsync(connection, request.Command, request.Host, candidate, cancellationToken).ConfigureAwait(false)
+                ? (IPAddresses.IsUnspecified(candidate.Address)
+                    ? await IsAllowedByRuleAsync(connection, request.Command, request.Host, candidate, cancellationToken).ConfigureAwait(false)
+                    : await IsPeerAllowedAsync(connection, request.Command, request.Host, candidate, cancellationToken).ConfigureAwait(false))
                 : await IsAllowedAsync(connection, request.Command, request.Host, candidate, cancellationToken).ConfigureAwait(false);
             if (allow)
             {
@@ -57,7 +60,7 @@ internal sealed class DestinationPolicy
     }
 
     /// <summary>
-    /// The one check before the server dials an address, takes a BIND peer from it, or sends a datagram to it: never an
+    /// The one check before the server dials an address or sends a datagram to it (a BIND peer has its own, below): never an
     /// unspecified address (0.0.0.0 and :: reach this machine), never one of the server's own listeners unless the host
     /// allows it (a client could have the server connect to itself over and over), never one the egress policy refuses,
     /// then the host's access rule.
@@ -73,6 +76,16 @@ internal sealed class DestinationPolicy
         || !IsEgressAllowed(destination.Address)
             ? new ValueTask<bool>(false)
             : IsAllowedByRuleAsync(connection, command, host, destination, cancellationToken);
+
+    /// <summary>
+    /// The check of a BIND peer, the address it connects from (or the one the client named for it): the egress policy,
+    /// then the host's access rule. Not the self-connect check: a peer connects to the server, it is never the server
+    /// dialing itself, and its source port is the kernel's choice, which may equal a port the server listens on.
+    /// </summary>
+    public ValueTask<bool> IsPeerAllowedAsync(Socks5ServerConnection connection, Command command, string host, IPEndPoint peer, CancellationToken cancellationToken) =>
+        !IsEgressAllowed(peer.Address)
+            ? new ValueTask<bool>(false)
+            : IsAllowedByRuleAsync(connection, command, host, peer, cancellationToken);
 
     /// <summary>Whether <see cref="Socks5ServerOptions.Egress"/> lets <paramref name="address"/> (not IPv4-mapped) be used.</summary>
     public bool IsEgressAllowed(IPAddress address) => _egress?.IsAllowed(address) ?? true;

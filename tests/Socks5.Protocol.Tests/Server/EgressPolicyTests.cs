@@ -200,4 +200,43 @@ public class EgressPolicyTests
         Assert.Equal("ok"u8.ToArray(), await ReceiveAsync(allowed, Timeout()));
         Assert.Equal(0, denied.Available);
     }
+    // BIND opens nothing toward DST.ADDR, but a peer from a denied address would be relayed to the client: refusing it at
+    // once spares the client the wait for a peer that would only be closed.
+    [Theory]
+    [InlineData("10.0.0.1")]
+    [InlineData("::ffff:169.254.169.254")]
+    [InlineData("127.0.0.2")]
+    [InlineData("private.test")]
+    public async Task Bind_naming_a_denied_peer_gets_rep_2_at_once(string host)
+    {
+        using var server = new TestServer(o =>
+        {
+            o.Egress.DenyPrivate = true;
+            o.Resolver = (_, _) => ValueTask.FromResult(new[] { IPAddress.Parse("10.9.9.9") });
+        });
+        using RawSocks5Client client = await RawSocks5Client.OpenAsync(server.EndPoint4, Timeout());
+        ReplyInfo reply = await client.RequestAsync(Command.Bind, Destination(host, 0), Timeout());
+        Assert.Equal(ReplyCode.ConnectionNotAllowed, reply.ReplyCode);
+    }
+
+    [Fact]
+    public async Task Bind_for_any_peer_closes_one_from_a_denied_address_and_takes_an_allowed_one()
+    {
+        using var server = new TestServer(o => o.Egress.Deny.Add("127.0.0.3/32"));
+        using RawSocks5Client client = await RawSocks5Client.OpenAsync(server.EndPoint4, Timeout());
+        ReplyInfo first = await client.RequestAsync(Command.Bind, new IPEndPoint(IPAddress.Any, 0), Timeout());
+        Assert.Equal(ReplyCode.Succeeded, first.ReplyCode);
+        IPEndPoint listening = first.Usable(server.EndPoint4);
+
+        using var denied = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        denied.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.3"), 0));
+        await denied.ConnectAsync(listening, Timeout());
+        Assert.True(await ServerDefectTests.IsClosedAsync(denied, Timeout(10)), "a peer the egress policy denies must be closed");
+
+        using var allowed = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await allowed.ConnectAsync(listening, Timeout());
+        ReplyInfo second = await client.ReadReplyAsync(Timeout());
+        Assert.Equal(ReplyCode.Succeeded, second.ReplyCode);
+        Assert.Equal(((IPEndPoint)allowed.LocalEndPoint!).Port, second.Port);
+    }
 }

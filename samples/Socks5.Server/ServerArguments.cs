@@ -41,8 +41,8 @@ public sealed class ServerArguments
           --advertise ADDRESS          the address put in BIND and UDP ASSOCIATE replies (behind NAT)
           --deny-private               never connect or send to this machine or private networks (loopback,
                                        10/8, 172.16/12, 192.168/16, 100.64/10, 169.254/16 with cloud metadata,
-                                       multicast, reserved; ::1, fc00::/7, fe80::/10, ...). Set it when listening
-                                       beyond loopback.
+                                       multicast, reserved; ::1, fc00::/7, fe80::/10, ...; the listen addresses,
+                                       every address of the machine for 0.0.0.0). Set it beyond loopback.
           --allow CIDR                 only connect or send to these ranges (repeatable; 198.51.100.0/24, 2001:db8::/32)
           --deny CIDR                  never connect or send to these ranges (repeatable). Deny wins: an address
                                        in both an --allow and a --deny range (or the --deny-private ones) is refused.

@@ -73,7 +73,7 @@ internal sealed class DestinationPolicy
     public ValueTask<bool> IsAllowedAsync(Socks5ServerConnection connection, Command command, string host, IPEndPoint destination, CancellationToken cancellationToken) =>
         IPAddresses.IsUnspecified(destination.Address)
         || (!_options.AllowSelfConnect && IsOwnEndPoint(destination, connection.LocalEndPoint))
-        || !IsEgressAllowed(destination.Address)
+        || !IsEgressAllowed(destination.Address, connection.LocalEndPoint)
             ? new ValueTask<bool>(false)
             : IsAllowedByRuleAsync(connection, command, host, destination, cancellationToken);
 
@@ -83,12 +83,33 @@ internal sealed class DestinationPolicy
     /// dialing itself, and its source port is the kernel's choice, which may equal a port the server listens on.
     /// </summary>
     public ValueTask<bool> IsPeerAllowedAsync(Socks5ServerConnection connection, Command command, string host, IPEndPoint peer, CancellationToken cancellationToken) =>
-        !IsEgressAllowed(peer.Address)
+        !IsEgressAllowed(peer.Address, connection.LocalEndPoint)
             ? new ValueTask<bool>(false)
             : IsAllowedByRuleAsync(connection, command, host, peer, cancellationToken);
 
-    /// <summary>Whether <see cref="Socks5ServerOptions.Egress"/> lets <paramref name="address"/> (not IPv4-mapped) be used.</summary>
-    public bool IsEgressAllowed(IPAddress address) => _egress?.IsAllowed(address) ?? true;
+    /// <summary>
+    /// Whether <see cref="Socks5ServerOptions.Egress"/> lets <paramref name="address"/> (not IPv4-mapped) be used; with the
+    /// preset, not an address this server listens on (<paramref name="local"/>, where a connection came in, included).
+    /// </summary>
+    public bool IsEgressAllowed(IPAddress address, EndPoint? local) =>
+        _egress is not { } egress || (egress.IsAllowed(address) && !(egress.DeniesThisMachine && IsListenAddress(address, local)));
+
+    // An address a listener takes connections on: its own, or any of the machine's for a wildcard listener.
+    private bool IsListenAddress(IPAddress address, EndPoint? local)
+    {
+        bool wildcard = false;
+        foreach (IPEndPoint endPoint in Volatile.Read(ref _listening))
+        {
+            if (endPoint.Address.Equals(address))
+            {
+                return true;
+            }
+            wildcard |= IPAddresses.IsUnspecified(endPoint.Address);
+        }
+
+        return (local is IPEndPoint came && IPAddresses.Unmap(came).Address.Equals(address))
+            || (wildcard && MachineAddresses.Contains(address));
+    }
 
     /// <summary>Resolves a name with <see cref="Socks5ServerOptions.Resolver"/>, or the system resolver.</summary>
     public async ValueTask<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)

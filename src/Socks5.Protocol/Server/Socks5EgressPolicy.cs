@@ -17,7 +17,9 @@ namespace Socks5.Protocol.Server;
 /// <remarks>
 /// A server that listens beyond loopback should set <see cref="DenyPrivate"/>: otherwise any client can reach this
 /// machine's loopback services, the private networks behind it, and cloud metadata (169.254.169.254). The server's own
-/// listen end points are refused anyway, unless <see cref="Socks5ServerOptions.AllowSelfConnect"/> is set.
+/// listen end points are refused anyway, unless <see cref="Socks5ServerOptions.AllowSelfConnect"/> is set; with
+/// <see cref="DenyPrivate"/> their addresses are refused at every port, and a listener on 0.0.0.0 or :: makes that every
+/// address of this machine.
 /// The strings are parsed when the server is created: a bad one makes the constructor throw an
 /// <see cref="ArgumentException"/> that names it.
 /// </remarks>
@@ -39,7 +41,10 @@ public sealed class Socks5EgressPolicy
     /// <summary>CIDR ranges never used, whatever <see cref="Allow"/> says.</summary>
     public IList<string> Deny { get; } = new List<string>();
 
-    /// <summary>Whether <see cref="PrivateRanges"/> are denied too. Default false (unchanged for a loopback-only server).</summary>
+    /// <summary>
+    /// Whether <see cref="PrivateRanges"/> are denied too, and this machine's own addresses: the listen addresses (every
+    /// address of the machine when one listens on 0.0.0.0 or ::). Default false (unchanged for a loopback-only server).
+    /// </summary>
     public bool DenyPrivate { get; set; }
 }
 
@@ -49,11 +54,18 @@ internal sealed class EgressRules
     private readonly Range[] _allow;
     private readonly Range[] _deny;
 
-    private EgressRules(Range[] allow, Range[] deny)
+    private EgressRules(Range[] allow, Range[] deny, bool deniesThisMachine)
     {
         _allow = allow;
         _deny = deny;
+        DeniesThisMachine = deniesThisMachine;
     }
+
+    /// <summary>
+    /// The preset is on: the server's own addresses are denied too, at every port (not only the listen end points, which
+    /// the self-connect check refuses anyway): a listen address, or every address of the machine for a wildcard listener.
+    /// </summary>
+    public bool DeniesThisMachine { get; }
 
     /// <summary>Null when the policy refuses nothing (the common, default case).</summary>
     public static EgressRules? Parse(Socks5EgressPolicy policy)
@@ -75,7 +87,7 @@ internal sealed class EgressRules
         {
             allow.Add(ParseRange(text));
         }
-        return deny.Count == 0 && allow.Count == 0 ? null : new EgressRules(allow.ToArray(), deny.ToArray());
+        return deny.Count == 0 && allow.Count == 0 ? null : new EgressRules(allow.ToArray(), deny.ToArray(), policy.DenyPrivate);
     }
 
     /// <summary>Whether <paramref name="address"/> may be used.</summary>

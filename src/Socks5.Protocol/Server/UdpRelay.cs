@@ -281,7 +281,7 @@ internal sealed class UdpRelay : IDisposable
             foreach (IPAddress address in addresses)
             {
                 IPAddress unmapped = IPAddresses.Unmap(address);
-                if (_policy.IsEgressAllowed(unmapped))
+                if (_policy.IsEgressAllowed(unmapped, _connection.LocalEndPoint))
                 {
                     return new IPEndPoint(unmapped, port);
                 }

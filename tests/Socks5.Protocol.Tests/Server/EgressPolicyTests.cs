@@ -239,4 +239,37 @@ public class EgressPolicyTests
         Assert.Equal(ReplyCode.Succeeded, second.ReplyCode);
         Assert.Equal(((IPEndPoint)allowed.LocalEndPoint!).Port, second.Port);
     }
+
+    // The preset's "this machine": a listen address at every port, and for a wildcard listener every interface address.
+    // Judged on the policy itself, so no address but loopback is ever listened on or dialed.
+    [Fact]
+    public void The_preset_denies_the_listen_addresses_at_every_port_and_the_machine_for_a_wildcard_listener()
+    {
+        var listenAddress = IPAddress.Parse("198.51.100.7");
+        var other = IPAddress.Parse("198.51.100.8");
+        DestinationPolicy Policy(bool denyPrivate, params IPEndPoint[] listening)
+        {
+            var options = new Socks5ServerOptions();
+            options.Egress.DenyPrivate = denyPrivate;
+            options.Egress.Deny.Add("203.0.113.0/24"); // so that the rules exist without the preset too
+            var policy = new DestinationPolicy(options, EgressRules.Parse(options.Egress));
+            policy.SetListening(listening);
+            return policy;
+        }
+
+        DestinationPolicy specific = Policy(true, new IPEndPoint(listenAddress, 1080));
+        Assert.False(specific.IsEgressAllowed(listenAddress, null));
+        Assert.True(specific.IsEgressAllowed(other, null));
+        Assert.False(specific.IsEgressAllowed(other, new IPEndPoint(other, 1080))); // where a host-accepted connection came in
+        Assert.True(Policy(false, new IPEndPoint(listenAddress, 1080)).IsEgressAllowed(listenAddress, null));
+
+        DestinationPolicy wildcard = Policy(true, new IPEndPoint(IPAddress.IPv6Any, 1080));
+        Assert.True(wildcard.IsEgressAllowed(other, null));
+        foreach (IPAddress machine in System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses).Select(u => u.Address).Where(a => a.AddressFamily == AddressFamily.InterNetwork || a.ScopeId == 0))
+        {
+            Assert.False(wildcard.IsEgressAllowed(machine, null), machine.ToString());
+            Assert.True(Policy(false, new IPEndPoint(IPAddress.IPv6Any, 1080)).IsEgressAllowed(machine, null), machine.ToString());
+        }
+    }
 }

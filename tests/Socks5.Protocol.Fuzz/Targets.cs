@@ -297,5 +297,11 @@ internal static class Targets
 
         w.Write([(byte)request.HostType, (byte)request.MinorVersion, request.HasProxyAuthorization ? (byte)1 : (byte)0]);
         w.Write(BitConverter.GetBytes(request.Port));
+        if (request.IsConnect)
+        {
+            var destination = request.GetDestination(stackalloc byte[16]);
+            w.Write([(byte)destination.AddressType]);
+            w.Write(destination.Address);
+        }
     }
 }

@@ -66,8 +66,8 @@ public readonly ref struct HttpConnectRequest
     public ReadOnlySpan<byte> Host { get; }
 
     /// <summary>
-    /// For CONNECT, what <see cref="Host"/> is: <see cref="AddressType.IPv4"/> (four decimal numbers up to 255),
-    /// <see cref="AddressType.IPv6"/> (it was in brackets) or <see cref="AddressType.DomainName"/>. 0 for other methods.
+    /// For CONNECT, what <see cref="Host"/> is: <see cref="AddressType.IPv4"/> (four decimal numbers up to 255, without leading zeros),
+    /// <see cref="AddressType.IPv6"/> (an IPv6 address in brackets) or <see cref="AddressType.DomainName"/>. 0 for other methods.
     /// </summary>
     public AddressType HostType { get; }
 
@@ -79,6 +79,39 @@ public readonly ref struct HttpConnectRequest
 
     /// <summary>The Proxy-Authorization value without the whitespace around it (e.g. <c>Basic dXNlcjpwYXNz</c>); empty when absent.</summary>
     public ReadOnlySpan<byte> ProxyAuthorization { get; }
+
+    /// <summary>
+    /// The CONNECT target as an endpoint: a domain name referring to <see cref="Host"/>, or an IPv4 or IPv6 address
+    /// read into <paramref name="buffer"/>. Allocates nothing.
+    /// </summary>
+    /// <param name="buffer">At least 16 bytes, for the address bytes of an IP literal.</param>
+    /// <returns>The endpoint, with <see cref="Port"/>.</returns>
+    /// <exception cref="InvalidOperationException">The request is not a CONNECT (it has no host and port).</exception>
+    /// <exception cref="ArgumentException">The buffer is smaller than 16 bytes.</exception>
+    public Socks5EndPoint GetDestination(Span<byte> buffer)
+    {
+        if (Port == 0)
+        {
+            ThrowHelper.ThrowInvalidOperation("Only a CONNECT request names a host and port.");
+        }
+
+        if (buffer.Length < 16)
+        {
+            ThrowHelper.ThrowArgument("The buffer must hold at least 16 bytes.", nameof(buffer));
+        }
+
+        switch (HostType)
+        {
+            case AddressType.IPv4:
+                IPLiteral.TryParseIPv4(Host, buffer);
+                return new Socks5EndPoint(AddressType.IPv4, buffer.Slice(0, 4), Port);
+            case AddressType.IPv6:
+                IPLiteral.TryParseIPv6(Host, buffer);
+                return new Socks5EndPoint(AddressType.IPv6, buffer.Slice(0, 16), Port);
+            default:
+                return new Socks5EndPoint(AddressType.DomainName, Host, Port);
+        }
+    }
 
     /// <summary>Parses a request head of at most <see cref="DefaultMaxHeadLength"/> bytes from the start of <paramref name="source"/>.</summary>
     /// <param name="source">The bytes received.</param>
@@ -326,8 +359,8 @@ public readonly ref struct HttpConnectRequest
     }
 
     // authority-form = uri-host ":" port, uri-host = IP-literal / IPv4address / reg-name (RFC 3986 §3.2.2). The host
-    // has 1 to 255 bytes, as SOCKS names do; an IPv6 literal is only checked for its characters (hex digits, colons and
-    // the dots of an embedded IPv4 address), the dialer parses it.
+    // has 1 to 255 bytes, as SOCKS names do. An IP literal is an IPv6 address (no zone, no IPvFuture); a reg-name that
+    // reads as four decimal numbers up to 255 is an IPv4 address.
     private static bool TryParseAuthority(ReadOnlySpan<byte> target, out ReadOnlySpan<byte> host, out AddressType hostType, out ushort port)
     {
         host = default;
@@ -345,17 +378,9 @@ public readonly ref struct HttpConnectRequest
             host = target.Slice(1, close - 1);
             hostType = AddressType.IPv6;
             colon = close + 1;
-            if (host.IndexOf((byte)':') < 0)
+            if (!IPLiteral.TryParseIPv6(host, stackalloc byte[16]))
             {
                 return false;
-            }
-
-            foreach (byte b in host)
-            {
-                if (!HttpSyntax.IsHexDigit(b) && b is not ((byte)':' or (byte)'.'))
-                {
-                    return false;
-                }
             }
         }
         else
@@ -367,7 +392,7 @@ public readonly ref struct HttpConnectRequest
             }
 
             host = target.Slice(0, colon);
-            hostType = IsDottedQuad(host) ? AddressType.IPv4 : AddressType.DomainName;
+            hostType = IPLiteral.TryParseIPv4(host, stackalloc byte[4]) ? AddressType.IPv4 : AddressType.DomainName;
             for (int i = 0; i < host.Length; i++)
             {
                 if (host[i] == '%')
@@ -415,44 +440,6 @@ public readonly ref struct HttpConnectRequest
 
         port = (ushort)value;
         return true;
-    }
-
-    // Four decimal numbers from 0 to 255, 1 to 3 digits each, separated by dots (RFC 3986's IPv4address, which also
-    // refuses leading zeros; those are taken here, as a name would not look like this).
-    private static bool IsDottedQuad(ReadOnlySpan<byte> host)
-    {
-        int parts = 0;
-        int digits = 0;
-        int value = 0;
-        foreach (byte b in host)
-        {
-            if (b == '.')
-            {
-                if (digits == 0)
-                {
-                    return false;
-                }
-
-                parts++;
-                digits = 0;
-                value = 0;
-            }
-            else if (HttpSyntax.IsDigit(b) && digits < 3)
-            {
-                value = (value * 10) + (b - '0');
-                digits++;
-                if (value > 255)
-                {
-                    return false;
-                }
-            }
-            else
-            {
-                return false;
-            }
-        }
-
-        return parts == 3 && digits > 0;
     }
 
     private static OperationStatus Short(ParseError whenShort, out ParseError error)

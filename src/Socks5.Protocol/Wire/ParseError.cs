@@ -60,7 +60,10 @@ public enum ParseError : byte
     /// </summary>
     InvalidHeader,
 
-    /// <summary>The target of an HTTP CONNECT is not <c>host:port</c> (RFC 9110 §9.3.6) with a port from 1 to 65535 and a host of 1 to 255 bytes.</summary>
+    /// <summary>
+    /// The target of an HTTP CONNECT is not <c>host:port</c> (RFC 9110 §9.3.6) with a port from 1 to 65535 and a host of
+    /// 1 to 255 bytes: a name with a byte a URI host does not allow, or a bracketed literal that is not an IPv6 address.
+    /// </summary>
     InvalidRequestTarget,
 }
 

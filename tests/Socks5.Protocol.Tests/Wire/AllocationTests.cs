@@ -63,7 +63,7 @@ public class AllocationTests
         sum += Parse(Socks4Reply.TryParse(inputs.Socks4Reply, out Socks4Reply socks4Reply, out consumed, out _), consumed, socks4Reply.Granted);
         sum += Parse(Socks4Reply.TryParse(inputs.Socks4ReplySplit, scratch, out Socks4Reply copiedSocks4Reply, out consumed, out _), consumed, copiedSocks4Reply.BoundAddress.Port == 80);
         sum += Parse(HttpConnectRequest.TryParse(inputs.Http, out HttpConnectRequest http, out consumed, out _), consumed, http.IsConnect && http.HasProxyAuthorization);
-        sum += Parse(HttpConnectRequest.TryParse(inputs.HttpSplit, largeScratch, 512, out HttpConnectRequest copiedHttp, out consumed, out _), consumed, copiedHttp.Port == 443 && copiedHttp.HostType == AddressType.IPv6);
+        sum += Parse(HttpConnectRequest.TryParse(inputs.HttpSplit, largeScratch, 512, out HttpConnectRequest copiedHttp, out consumed, out _), consumed, copiedHttp.GetDestination(destination).Address[15] == 1 && http.GetDestination(destination).Port == 443);
         sum += HttpBasicCredentials.TryDecode(http.ProxyAuthorization, destination, out ReadOnlySpan<byte> basicUser, out _) == OperationStatus.Done ? basicUser.Length : -10_000;
 
         var ipv4 = new Socks5EndPoint(AddressType.IPv4, inputs.Ipv4Address, 8000);

@@ -25,6 +25,8 @@ public class HttpConnectRequestTests
     // A name that only looks like an address: five parts, or a part above 255.
     [InlineData("CONNECT 1.2.3.4.5:22 HTTP/1.0\r\n\r\n", "CONNECT 1.2.3.4.5:22 0 03 1.2.3.4.5 22 False ")]
     [InlineData("CONNECT 1.2.3.256:22 HTTP/1.0\r\n\r\n", "CONNECT 1.2.3.256:22 0 03 1.2.3.256 22 False ")]
+    // Leading zeros: octal to some resolvers, decimal to others; a name, for the resolver to decide.
+    [InlineData("CONNECT 010.0.0.1:22 HTTP/1.0\r\n\r\n", "CONNECT 010.0.0.1:22 0 03 010.0.0.1 22 False ")]
     [InlineData("CONNECT xn--bcher-kva.example:443 HTTP/1.1\r\nHost: a\r\n\r\n", "CONNECT xn--bcher-kva.example:443 1 03 xn--bcher-kva.example 443 False ")]
     [InlineData("CONNECT a%2Db.example:00443 HTTP/1.1\r\nHost: a\r\n\r\n", "CONNECT a%2Db.example:00443 1 03 a%2Db.example 443 False ")]
     // An empty Proxy-Authorization is there, and empty.
@@ -39,6 +41,40 @@ public class HttpConnectRequestTests
         ParseOutcome outcome = SplitChecks.AssertMessageForEverySplit(WireParser.HttpConnect, Ascii(head));
         Assert.Equal(fields, outcome.Fields);
         SplitChecks.AssertEveryStrictPrefixNeedsMoreData(WireParser.HttpConnect, Ascii(head));
+    }
+
+    [Theory]
+    [InlineData("example.com:443", "03 6578616D706C652E636F6D 443")]
+    [InlineData("127.0.0.1:8000", "01 7F000001 8000")]
+    [InlineData("255.255.255.255:1", "01 FFFFFFFF 1")]
+    [InlineData("[::1]:80", "04 00000000000000000000000000000001 80")]
+    [InlineData("[::]:80", "04 00000000000000000000000000000000 80")]
+    [InlineData("[2001:DB8::8:800:200C:417A]:80", "04 20010DB80000000000080800200C417A 80")]
+    [InlineData("[::ffff:192.0.2.1]:80", "04 00000000000000000000FFFFC0000201 80")]
+    [InlineData("[1:2:3:4:5:6:7::]:80", "04 00010002000300040005000600070000 80")]
+    [InlineData("[1:2:3:4:5:6:7:8]:80", "04 00010002000300040005000600070008 80")]
+    public void The_CONNECT_target_becomes_an_endpoint_without_allocating(string target, string expected)
+    {
+        Assert.Equal(OperationStatus.Done, HttpConnectRequest.TryParse(Ascii($"CONNECT {target} HTTP/1.0\r\n\r\n"), out HttpConnectRequest request, out _, out _));
+        Span<byte> buffer = stackalloc byte[16];
+        Assert.Equal(expected, ParseOutcome.Describe(request.GetDestination(buffer)));
+    }
+
+    [Fact]
+    public void Only_a_CONNECT_has_a_destination()
+    {
+        Assert.Equal(OperationStatus.Done, HttpConnectRequest.TryParse(Ascii("GET / HTTP/1.0\r\n\r\n"), out HttpConnectRequest request, out _, out _));
+        bool threw = false;
+        try
+        {
+            request.GetDestination(new byte[16]);
+        }
+        catch (InvalidOperationException)
+        {
+            threw = true;
+        }
+
+        Assert.True(threw);
     }
 
     [Fact]
@@ -105,6 +141,13 @@ public class HttpConnectRequestTests
     [InlineData("[fe80::1%25eth0]:80")]
     [InlineData("[::g]:80")]
     [InlineData("[::1:80")]
+    [InlineData("[::1::2]:80")]
+    [InlineData("[1:2:3:4:5:6:7:8:9]:80")]
+    [InlineData("[1:2:3:4:5:6:7]:80")]
+    [InlineData("[::ffff:1.2.3]:80")]
+    [InlineData("[12345::1]:80")]
+    [InlineData("[:1]:80")]
+    [InlineData("[1:]:80")]
     [InlineData("http://example.com:80/")]
     public void A_CONNECT_target_that_is_not_host_colon_port_is_refused_with_the_request_line(string target) =>
         SplitChecks.AssertSameForEverySplit(WireParser.HttpConnect, Ascii($"CONNECT {target} HTTP/1.1\r\n"), ParseOutcome.Invalid(ParseError.InvalidRequestTarget));

@@ -80,6 +80,8 @@ internal static class Socks5ClientErrors
         Command.Connect => "CONNECT",
         Command.Bind => "BIND",
         Command.UdpAssociate => "UDP ASSOCIATE",
+        Command.Resolve => "RESOLVE",
+        Command.ResolvePtr => "RESOLVE_PTR",
         _ => "command " + Hex((byte)command),
     };
 
@@ -94,6 +96,15 @@ internal static class Socks5ClientErrors
         ReplyCode.TtlExpired => "TTL expired",
         ReplyCode.CommandNotSupported => "command not supported",
         ReplyCode.AddressTypeNotSupported => "address type not supported",
+        // Tor's extended error codes, with the names its socks-extensions document gives them.
+        ReplyCode.OnionServiceDescriptorCannotBeFound => "onion service descriptor can not be found",
+        ReplyCode.OnionServiceDescriptorIsInvalid => "onion service descriptor is invalid",
+        ReplyCode.OnionServiceIntroductionFailed => "onion service introduction failed",
+        ReplyCode.OnionServiceRendezvousFailed => "onion service rendezvous failed",
+        ReplyCode.OnionServiceMissingClientAuthorization => "onion service missing client authorization",
+        ReplyCode.OnionServiceWrongClientAuthorization => "onion service wrong client authorization",
+        ReplyCode.OnionServiceInvalidAddress => "onion service invalid address",
+        ReplyCode.OnionServiceIntroductionTimedOut => "onion service introduction timed out",
         _ => "unassigned reply code",
     };
 

@@ -89,6 +89,8 @@ internal static class Socks5Telemetry
         Command.Connect => "connect",
         Command.Bind => "bind",
         Command.UdpAssociate => "udp_associate",
+        Command.Resolve => "resolve",
+        Command.ResolvePtr => "resolve_ptr",
         _ => "other",
     };
 

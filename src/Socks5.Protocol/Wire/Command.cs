@@ -9,6 +9,8 @@ namespace Socks5.Protocol.Wire;
 ///   o  BIND X'02'
 ///   o  UDP ASSOCIATE X'03'
 /// </code>
+/// Tor's extensions to the SOCKS protocol (socks-extensions, "Name lookup") add RESOLVE X'F0' (SOCKS4a and SOCKS5)
+/// and RESOLVE_PTR X'F1' (SOCKS5 only). SOCKS4's CD uses the same values for CONNECT (1), BIND (2) and RESOLVE.
 /// Any other byte is kept as its raw value, so that an engine can answer X'07' (command not
 /// supported) or implement an extension.
 /// </remarks>
@@ -22,4 +24,10 @@ public enum Command : byte
 
     /// <summary>X'03': set up a UDP relay.</summary>
     UdpAssociate = 0x03,
+
+    /// <summary>X'F0' (Tor's RESOLVE): look up the host name of the destination and answer with its address in the reply.</summary>
+    Resolve = 0xF0,
+
+    /// <summary>X'F1' (Tor's RESOLVE_PTR, SOCKS5 only): look up the name of the destination's IPv4 address and answer with it in the reply.</summary>
+    ResolvePtr = 0xF1,
 }

@@ -16,7 +16,8 @@ namespace Socks5.Protocol.Wire;
 ///   o  X'08' Address type not supported
 ///   o  X'09' to X'FF' unassigned
 /// </code>
-/// Servers in the wild send other values (Tor uses X'F0' to X'F7'); they are kept as the raw byte.
+/// Tor's extensions to the SOCKS protocol ("Extended error codes") name X'F0' to X'F7', sent for failed onion
+/// service connections. Servers in the wild send other values; they are kept as the raw byte.
 /// </remarks>
 public enum ReplyCode : byte
 {
@@ -46,4 +47,28 @@ public enum ReplyCode : byte
 
     /// <summary>X'08': address type not supported.</summary>
     AddressTypeNotSupported = 0x08,
+
+    /// <summary>X'F0' (Tor): Onion Service Descriptor Can Not be Found; it is not on the hash ring.</summary>
+    OnionServiceDescriptorCannotBeFound = 0xF0,
+
+    /// <summary>X'F1' (Tor): Onion Service Descriptor Is Invalid; it cannot be parsed or its signature does not verify.</summary>
+    OnionServiceDescriptorIsInvalid = 0xF1,
+
+    /// <summary>X'F2' (Tor): Onion Service Introduction Failed; the service is no longer at its introduction points.</summary>
+    OnionServiceIntroductionFailed = 0xF2,
+
+    /// <summary>X'F3' (Tor): Onion Service Rendezvous Failed; the connection could not be finalized.</summary>
+    OnionServiceRendezvousFailed = 0xF3,
+
+    /// <summary>X'F4' (Tor): Onion Service Missing Client Authorization; the descriptor needs client authorization the client lacks.</summary>
+    OnionServiceMissingClientAuthorization = 0xF4,
+
+    /// <summary>X'F5' (Tor): Onion Service Wrong Client Authorization; the client's authorization does not decrypt the descriptor.</summary>
+    OnionServiceWrongClientAuthorization = 0xF5,
+
+    /// <summary>X'F6' (Tor): Onion Service Invalid Address; the .onion address is malformed (checksum, key or encoding).</summary>
+    OnionServiceInvalidAddress = 0xF6,
+
+    /// <summary>X'F7' (Tor): Onion Service Introduction Timed Out; every introduction attempt timed out.</summary>
+    OnionServiceIntroductionTimedOut = 0xF7,
 }

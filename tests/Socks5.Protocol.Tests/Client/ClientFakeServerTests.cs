@@ -219,7 +219,8 @@ public class ClientFakeServerTests
     });
 
     [Theory]
-    [InlineData(0xF3, "unassigned reply code (REP 0xF3)")]
+    [InlineData(0xF8, "unassigned reply code (REP 0xF8)")]
+    [InlineData(0xF3, "onion service rendezvous failed (REP 0xF3)")]
     [InlineData(0x05, "connection refused (REP 0x05)")]
     [InlineData(0x01, "general SOCKS server failure (REP 0x01)")]
     public Task Failure_replies_keep_the_raw_code_and_say_it(int rep, string text) => Bounded.Run(async () =>

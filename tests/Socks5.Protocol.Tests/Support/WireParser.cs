@@ -39,10 +39,22 @@ public sealed class WireParser
 
     public static WireParser UdpHeader { get; } = new(nameof(Socks5UdpHeader), ParseUdpHeader, ParseUdpHeader);
 
+    public static WireParser Socks4Request { get; } = new(nameof(Socks4Request), ParseSocks4Request, ParseSocks4Request);
+
+    public static WireParser Socks4Reply { get; } = new(nameof(Socks4Reply), ParseSocks4Reply, ParseSocks4Reply);
+
+    public static WireParser HttpConnect { get; } = new(nameof(HttpConnectRequest), ParseHttpConnect, ParseHttpConnect);
+
     public static IReadOnlyList<WireParser> All { get; } = new[]
     {
-        Greeting, MethodSelection, UserPassRequest, UserPassReply, Gssapi, Request, Reply, UdpHeader,
+        Greeting, MethodSelection, UserPassRequest, UserPassReply, Gssapi, Request, Reply, UdpHeader, Socks4Request, Socks4Reply, HttpConnect,
     };
+
+    /// <summary>An HTTP head's fields as text, e.g. "CONNECT example.com:443 1 03 example.com 443 True Basic x".</summary>
+    public static string Describe(HttpConnectRequest request) =>
+        $"{Text(request.Method)} {Text(request.RequestTarget)} {request.MinorVersion} {(byte)request.HostType:X2} {Text(request.Host)} {request.Port} {request.HasProxyAuthorization} {Text(request.ProxyAuthorization)}";
+
+    private static string Text(ReadOnlySpan<byte> bytes) => System.Text.Encoding.Latin1.GetString(bytes);
 
     public ParseOutcome Parse(byte[] source) => _span(source);
 
@@ -145,4 +157,46 @@ public sealed class WireParser
         OperationStatus status = Socks5UdpHeader.TryParse(source, stackalloc byte[Socks5UdpHeader.MaxLength], out Socks5UdpHeader header, out int consumed, out ParseError error);
         return ParseOutcome.Of(status, consumed, error, $"{header.Fragment:X2} {ParseOutcome.Describe(header.Address)}");
     }
+
+    private static ParseOutcome ParseSocks4Request(byte[] source)
+    {
+        OperationStatus status = global::Socks5.Protocol.Wire.Socks4Request.TryParse(source, out global::Socks5.Protocol.Wire.Socks4Request request, out int consumed, out ParseError error);
+        return ParseOutcome.Of(status, consumed, error, $"{(byte)request.Command:X2} {ParseOutcome.Describe(request.Destination)} {Hex.Format(request.UserId)}");
+    }
+
+    private static ParseOutcome ParseSocks4Request(ReadOnlySequence<byte> source)
+    {
+        OperationStatus status = global::Socks5.Protocol.Wire.Socks4Request.TryParse(source, stackalloc byte[global::Socks5.Protocol.Wire.Socks4Request.MaxLength], out global::Socks5.Protocol.Wire.Socks4Request request, out int consumed, out ParseError error);
+        return ParseOutcome.Of(status, consumed, error, $"{(byte)request.Command:X2} {ParseOutcome.Describe(request.Destination)} {Hex.Format(request.UserId)}");
+    }
+
+    private static ParseOutcome ParseSocks4Reply(byte[] source)
+    {
+        OperationStatus status = global::Socks5.Protocol.Wire.Socks4Reply.TryParse(source, out global::Socks5.Protocol.Wire.Socks4Reply reply, out int consumed, out ParseError error);
+        return ParseOutcome.Of(status, consumed, error, $"{(byte)reply.ReplyCode:X2} {ParseOutcome.Describe(reply.BoundAddress)}");
+    }
+
+    private static ParseOutcome ParseSocks4Reply(ReadOnlySequence<byte> source)
+    {
+        OperationStatus status = global::Socks5.Protocol.Wire.Socks4Reply.TryParse(source, stackalloc byte[global::Socks5.Protocol.Wire.Socks4Reply.Length], out global::Socks5.Protocol.Wire.Socks4Reply reply, out int consumed, out ParseError error);
+        return ParseOutcome.Of(status, consumed, error, $"{(byte)reply.ReplyCode:X2} {ParseOutcome.Describe(reply.BoundAddress)}");
+    }
+
+    private static ParseOutcome ParseHttpConnect(byte[] source)
+    {
+        OperationStatus status = HttpConnectRequest.TryParse(source, HttpHeadLimit, out HttpConnectRequest request, out int consumed, out ParseError error);
+        return ParseOutcome.Of(status, consumed, error, status == OperationStatus.Done ? Describe(request) : string.Empty);
+    }
+
+    private static ParseOutcome ParseHttpConnect(ReadOnlySequence<byte> source)
+    {
+        OperationStatus status = HttpConnectRequest.TryParse(source, stackalloc byte[HttpHeadLimit], HttpHeadLimit, out HttpConnectRequest request, out int consumed, out ParseError error);
+        return ParseOutcome.Of(status, consumed, error, status == OperationStatus.Done ? Describe(request) : string.Empty);
+    }
+
+    /// <summary>
+    /// The head limit of <see cref="HttpConnect"/>: smaller than the default, so that the every-split tests reach the
+    /// limit with short inputs.
+    /// </summary>
+    public const int HttpHeadLimit = 256;
 }

@@ -38,7 +38,8 @@ public class AllocationTests
     private static long RunRound(Inputs inputs)
     {
         Span<byte> scratch = stackalloc byte[UsernamePasswordRequest.MaxLength];
-        Span<byte> destination = stackalloc byte[GssapiMessage.HeaderLength + 64];
+        Span<byte> largeScratch = stackalloc byte[Socks4Request.MaxLength];
+        Span<byte> destination = stackalloc byte[128];
         long sum = 0;
 
         sum += Parse(Socks5Greeting.TryParse(inputs.Greeting, out Socks5Greeting greeting, out int consumed, out _), consumed, greeting.Offers(AuthenticationMethod.UsernamePassword));
@@ -57,6 +58,13 @@ public class AllocationTests
         sum += Parse(Socks5Reply.TryParse(inputs.ReplySplit, scratch, out Socks5Reply copiedReply, out consumed, out _), consumed, copiedReply.BoundAddress.AddressType == AddressType.IPv6);
         sum += Parse(Socks5UdpHeader.TryParse(inputs.Udp, out Socks5UdpHeader header, out consumed, out _), consumed, header.Address.Port == 53);
         sum += Parse(Socks5UdpHeader.TryParse(inputs.UdpSplit, scratch, out Socks5UdpHeader copiedHeader, out consumed, out _), consumed, copiedHeader.Fragment == 0);
+        sum += Parse(Socks4Request.TryParse(inputs.Socks4a, out Socks4Request socks4, out consumed, out _), consumed, socks4.IsSocks4a && socks4.UserId.Length == 4);
+        sum += Parse(Socks4Request.TryParse(inputs.Socks4aSplit, largeScratch, out Socks4Request copiedSocks4, out consumed, out _), consumed, copiedSocks4.Destination.Port == 443);
+        sum += Parse(Socks4Reply.TryParse(inputs.Socks4Reply, out Socks4Reply socks4Reply, out consumed, out _), consumed, socks4Reply.Granted);
+        sum += Parse(Socks4Reply.TryParse(inputs.Socks4ReplySplit, scratch, out Socks4Reply copiedSocks4Reply, out consumed, out _), consumed, copiedSocks4Reply.BoundAddress.Port == 80);
+        sum += Parse(HttpConnectRequest.TryParse(inputs.Http, out HttpConnectRequest http, out consumed, out _), consumed, http.IsConnect && http.HasProxyAuthorization);
+        sum += Parse(HttpConnectRequest.TryParse(inputs.HttpSplit, largeScratch, 512, out HttpConnectRequest copiedHttp, out consumed, out _), consumed, copiedHttp.GetDestination(destination).Address[15] == 1 && http.GetDestination(destination).Port == 443);
+        sum += HttpBasicCredentials.TryDecode(http.ProxyAuthorization, destination, out ReadOnlySpan<byte> basicUser, out _) == OperationStatus.Done ? basicUser.Length : -10_000;
 
         var ipv4 = new Socks5EndPoint(AddressType.IPv4, inputs.Ipv4Address, 8000);
         var name = new Socks5EndPoint(AddressType.DomainName, inputs.LongName, 443);
@@ -68,6 +76,10 @@ public class AllocationTests
         sum += Write(Socks5Request.TryWrite(Command.Connect, ipv4, destination, out written), written) + Socks5Request.Write(inputs.Writer, Command.Bind, name);
         sum += Write(Socks5Reply.TryWrite(ReplyCode.Succeeded, ipv4, destination, out written), written) + Socks5Reply.Write(inputs.Writer, ReplyCode.HostUnreachable, name);
         sum += Write(Socks5UdpHeader.TryWrite(0, ipv4, destination, out written), written) + Socks5UdpHeader.Write(inputs.Writer, 0, name);
+        sum += Write(Socks4Request.TryWrite(Command.Connect, ipv4, inputs.User, destination, out written), written) + Socks4Request.Write(inputs.Writer, Command.Resolve, name, inputs.User);
+        sum += Write(Socks4Reply.TryWrite(Socks4ReplyCode.RequestGranted, ipv4, destination, out written), written) + Socks4Reply.Write(inputs.Writer, Socks4ReplyCode.RequestRejectedOrFailed, ipv4);
+        sum += Write(HttpConnectResponse.TryWrite(200, destination, out written), written) + HttpConnectResponse.Write(inputs.Writer, 405);
+        sum += Write(HttpConnectResponse.TryWriteProxyAuthenticationRequired(inputs.User, destination, out written), written) + HttpConnectResponse.WriteProxyAuthenticationRequired(inputs.Writer, inputs.Password);
         sum += ipv4.ContentEquals(name) ? 0 : 1;
         inputs.Writer.ResetWrittenCount();
         return sum;
@@ -97,6 +109,12 @@ public class AllocationTests
         public readonly ReadOnlySequence<byte> ReplySplit = Segments.SplitAt(Hex.Parse("05 00 00 04 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01 00 50"), 9);
         public readonly byte[] Udp = Hex.Parse("00 00 00 01 7f 00 00 01 00 35 de ad");
         public readonly ReadOnlySequence<byte> UdpSplit = Segments.SplitAt(Hex.Parse("00 00 00 01 7f 00 00 01 00 35 de ad"), 5);
+        public readonly byte[] Socks4a = Hex.Parse("04 01 01 bb 00 00 00 01 75 73 65 72 00 61 2e 62 00");
+        public readonly ReadOnlySequence<byte> Socks4aSplit = Segments.OneBytePerSegment(Hex.Parse("04 01 01 bb 00 00 00 01 75 73 65 72 00 61 2e 62 00"));
+        public readonly byte[] Socks4Reply = Hex.Parse("00 5a 00 50 7f 00 00 01");
+        public readonly ReadOnlySequence<byte> Socks4ReplySplit = Segments.SplitAt(Hex.Parse("00 5a 00 50 7f 00 00 01"), 3);
+        public readonly byte[] Http = System.Text.Encoding.ASCII.GetBytes("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nProxy-Authorization: Basic dXNlcjpwYXNz\r\n\r\n");
+        public readonly ReadOnlySequence<byte> HttpSplit = Segments.SplitAt(System.Text.Encoding.ASCII.GetBytes("CONNECT [::1]:443 HTTP/1.1\r\nHost: [::1]:443\r\n\r\n"), 20);
         public readonly AuthenticationMethod[] Methods = { AuthenticationMethod.NoAuthenticationRequired, AuthenticationMethod.UsernamePassword };
         public readonly byte[] User = Hex.Parse("75 73 65 72");
         public readonly byte[] Password = Hex.Parse("70 61 73 73");

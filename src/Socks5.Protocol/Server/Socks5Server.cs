@@ -60,6 +60,7 @@ public sealed class Socks5Server : IDisposable, IAsyncDisposable
     /// <see cref="Socks5ServerOptions.AdvertisedAddress"/> are set, or a range of <see cref="Socks5ServerOptions.Egress"/>
     /// is not a CIDR range. The message names the string.
     /// </exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="Socks5ServerOptions.RelayBufferBudget"/> is negative.</exception>
     public Socks5Server(Socks5ServerOptions? options = null)
     {
         _options = options ?? new Socks5ServerOptions();

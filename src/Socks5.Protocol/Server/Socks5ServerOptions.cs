@@ -22,7 +22,6 @@ namespace Socks5.Protocol.Server;
 public sealed class Socks5ServerOptions
 {
     private TimeProvider _timeProvider = TimeProvider.System;
-    private long? _relayBufferBudget;
 
     /// <summary>
     /// Where the accept loops listen, read by <see cref="Socks5Server.Start"/> together with <see cref="Listen"/>. When
@@ -174,15 +173,10 @@ public sealed class Socks5ServerOptions
     /// tunnel is slower, it never fails for it. Default null: one budget shared by every server of the process that
     /// leaves this null, of a quarter of the memory the GC may use (its heap hard limit, else the container's or the
     /// machine's memory), at most 1 GiB. A value gives this server a budget of its own; 0 keeps every buffer at 16 KiB.
-    /// Read when the server is created. On netstandard2.0 it has no effect: that build relays through pipes whose buffers
-    /// do not grow.
+    /// Read when the server is created (a negative value makes the constructor throw). On netstandard2.0 it has no
+    /// effect: that build relays through pipes whose buffers do not grow.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">Set to a negative value.</exception>
-    public long? RelayBufferBudget
-    {
-        get => _relayBufferBudget;
-        set => _relayBufferBudget = value is < 0 ? throw new ArgumentOutOfRangeException(nameof(value), value, "The relay buffer budget cannot be negative.") : value;
-    }
+    public long? RelayBufferBudget { get; set; }
 
     /// <summary>Where the socket relay rents each tunnel direction's buffer while data flows (a seam: tests make rents fail).</summary>
     internal System.Buffers.ArrayPool<byte> RelayBufferPool { get; set; } = System.Buffers.ArrayPool<byte>.Shared;

@@ -30,7 +30,7 @@ internal sealed class RelayBufferBudget
     {
         if (limit < 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(limit), limit, "The budget cannot be negative.");
+            throw new ArgumentOutOfRangeException(nameof(limit), limit, $"RelayBufferBudget: {limit} is negative; it must be 0 (buffers never grow) or more, in bytes.");
         }
 
         Limit = limit;

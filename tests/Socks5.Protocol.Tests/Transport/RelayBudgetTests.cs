@@ -125,7 +125,7 @@ public class RelayBudgetTests
 
         Assert.Same(RelayBufferBudget.Shared, shared.RelayBudget);
         Assert.Equal(3 * 1024 * 1024, own.RelayBudget.Limit);
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Socks5ServerOptions { RelayBufferBudget = -1 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Socks5Server(new Socks5ServerOptions { RelayBufferBudget = -1 }));
     }
 
     [Theory]

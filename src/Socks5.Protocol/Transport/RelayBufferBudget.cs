@@ -18,8 +18,9 @@ namespace Socks5.Protocol.Transport;
 /// </remarks>
 internal sealed class RelayBufferBudget
 {
-    // A quarter of what the GC may use, but no more than 1 GiB: 512 tunnels moving at full speed both ways, more than a
-    // 2-core machine's loopback can feed (a direction moves at its fastest from 256 KiB on).
+    // A quarter of what the GC may use (the rest is for the smallest buffers, the sockets and the host), but no more
+    // than 1 GiB: 512 tunnels with 1 MiB chunks both ways, more bulk tunnels than a machine's network usually feeds at
+    // full speed at once.
     private const long Cap = 1L << 30;
 
     private long _inUse;

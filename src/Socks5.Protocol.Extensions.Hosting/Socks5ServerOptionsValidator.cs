@@ -86,6 +86,11 @@ internal sealed class Socks5ServerOptionsValidator : IValidateOptions<Socks5Serv
             failures.Add($"{_section}:MaxUdpAssociations: {options.MaxUdpAssociations} is negative; it must be 0 or more.");
         }
 
+        if (options.RelayBufferBudget is < 0)
+        {
+            failures.Add($"{_section}:RelayBufferBudget: {options.RelayBufferBudget} is negative; it must be 0 or more (bytes), or absent for the default.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -63,6 +63,17 @@ namespace Socks5.Protocol.Internal
 #else
             new(address.ToArray());
 #endif
+
+        /// <summary>
+        /// The bytes the GC may use (its heap hard limit, else the container's or machine's memory); 0 on netstandard2.0,
+        /// which cannot tell (and whose pipe relay does not grow its buffers).
+        /// </summary>
+        public static long TotalAvailableMemoryBytes() =>
+#if NET
+            GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+#else
+            0;
+#endif
     }
 }
 

@@ -39,6 +39,7 @@ public sealed class Socks5Server : IDisposable, IAsyncDisposable
     private readonly DestinationPolicy _policy;
     private readonly IPEndPoint[] _listen; // Options.Listen, parsed
     private readonly IPAddress? _advertised;
+    private readonly RelayBufferBudget _relayBudget;
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Socket> _listeners = new();
     private readonly List<IPEndPoint> _localEndPoints = new();
@@ -59,12 +60,14 @@ public sealed class Socks5Server : IDisposable, IAsyncDisposable
     /// <see cref="Socks5ServerOptions.AdvertisedAddress"/> are set, or a range of <see cref="Socks5ServerOptions.Egress"/>
     /// is not a CIDR range. The message names the string.
     /// </exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="Socks5ServerOptions.RelayBufferBudget"/> is negative.</exception>
     public Socks5Server(Socks5ServerOptions? options = null)
     {
         _options = options ?? new Socks5ServerOptions();
         (_listen, _advertised) = ParseTextForms(_options);
         _policy = new DestinationPolicy(_options, EgressRules.Parse(_options.Egress));
         _credentials = new CredentialStore(_options.Users);
+        _relayBudget = _options.RelayBufferBudget is long budget ? new RelayBufferBudget(budget) : RelayBufferBudget.Shared;
         _engineOptions = new Socks5ServerEngineOptions { AuthenticatorFactory = _options.AuthenticatorFactory };
         _engineOptions.Methods.Clear();
         foreach (AuthenticationMethod method in _options.ExtraMethods)
@@ -91,6 +94,9 @@ public sealed class Socks5Server : IDisposable, IAsyncDisposable
     internal Socks5ServerOptions Options => _options;
 
     internal DestinationPolicy Policy => _policy;
+
+    /// <summary>What this server's tunnels charge their grown relay buffers to (see <see cref="Socks5ServerOptions.RelayBufferBudget"/>).</summary>
+    internal RelayBufferBudget RelayBudget => _relayBudget;
 
     /// <summary>The address BIND and UDP ASSOCIATE replies name instead of the local one, if the host set one.</summary>
     internal IPAddress? AdvertisedAddress => _advertised;

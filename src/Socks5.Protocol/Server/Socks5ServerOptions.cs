@@ -166,6 +166,18 @@ public sealed class Socks5ServerOptions
     /// </summary>
     public Action<Socks5ConnectionReport>? ConnectionClosed { get; set; }
 
+    /// <summary>
+    /// The most bytes of grown relay buffers this server's tunnels may hold at once. Each tunnel direction relays with a
+    /// 16 KiB buffer and, while the sender stays ahead, doubles it up to 1 MiB (larger chunks cost less CPU per byte);
+    /// every buffer above 16 KiB is charged here, and a direction whose doubling would not fit stays at its size: the
+    /// tunnel is slower, it never fails for it. Default null: one budget shared by every server of the process that
+    /// leaves this null, of a quarter of the memory the GC may use (its heap hard limit, else the container's or the
+    /// machine's memory), at most 1 GiB. A value gives this server a budget of its own; 0 keeps every buffer at 16 KiB.
+    /// Read when the server is created (a negative value makes the constructor throw). On netstandard2.0 it has no
+    /// effect: that build relays through pipes whose buffers do not grow.
+    /// </summary>
+    public long? RelayBufferBudget { get; set; }
+
     /// <summary>Where the socket relay rents each tunnel direction's buffer while data flows (a seam: tests make rents fail).</summary>
     internal System.Buffers.ArrayPool<byte> RelayBufferPool { get; set; } = System.Buffers.ArrayPool<byte>.Shared;
 

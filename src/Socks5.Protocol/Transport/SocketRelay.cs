@@ -24,13 +24,15 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
     // 1 MiB; it falls back to the small one when the socket runs dry. A bulk transfer then moves large chunks: on the
     // 2-core loopback benchmark a fixed 128 KiB buffer (socat's) cost 0.72 to 0.84 s of CPU per GiB, 512 KiB 0.56,
     // 1 MiB 0.48, each chunk being a receive, a send and often a hand-off to the thread pool. An interactive tunnel
-    // never grows past the small one, and an idle one holds none.
+    // never grows past the small one, and an idle one holds none. Buffers above the small size are charged to a budget
+    // shared by the tunnels (see RelayBufferBudget): a direction whose doubling does not fit stays at its size.
     private const int MinimumBufferSize = 16 * 1024;
     private const int MaximumBufferSize = 1024 * 1024;
 
     private readonly Socket _first;
     private readonly Socket _second;
     private readonly ArrayPool<byte> _pool;
+    private readonly RelayBufferBudget _budget;
     private readonly bool _serverIo; // a server's tunnel (the client first): chunks go to socks5.server.io too
     private readonly TimeSpan _halfCloseTimeout;
     private readonly TimeProvider _clock;
@@ -41,8 +43,9 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
     private int _running = 2;
     private int _aborted;
 
-    private SocketRelay(Socket first, Socket second, ArrayPool<byte> pool, bool serverIo, TimeSpan halfCloseTimeout, TimeProvider clock)
+    private SocketRelay(Socket first, Socket second, ArrayPool<byte> pool, RelayBufferBudget budget, bool serverIo, TimeSpan halfCloseTimeout, TimeProvider clock)
     {
+        _budget = budget;
         _halfCloseTimeout = halfCloseTimeout;
         _clock = clock;
         _serverIo = serverIo;
@@ -57,14 +60,15 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
     /// <param name="idleTimeout">How long the tunnel may be silent both ways; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</param>
     /// <param name="halfCloseTimeout">How long the tunnel stays open once one direction has finished; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</param>
     /// <param name="pool">Where each direction's buffer comes from while data flows.</param>
+    /// <param name="budget">What buffers above the smallest size are charged to.</param>
     /// <param name="clock">The clock of both timeouts.</param>
     /// <param name="serverIo">A server's tunnel, the client first: chunks are added to <c>socks5.server.io</c> while it is listened to.</param>
     /// <param name="cancellationToken">Stops the relay.</param>
-    public static Task<RelayResult> RunAsync(SocketPipe first, SocketPipe second, TimeSpan idleTimeout, TimeSpan halfCloseTimeout, ArrayPool<byte> pool, TimeProvider clock, bool serverIo, CancellationToken cancellationToken)
+    public static Task<RelayResult> RunAsync(SocketPipe first, SocketPipe second, TimeSpan idleTimeout, TimeSpan halfCloseTimeout, ArrayPool<byte> pool, RelayBufferBudget budget, TimeProvider clock, bool serverIo, CancellationToken cancellationToken)
     {
         byte[]? fromFirst = first.Detach(out bool firstEnded);
         byte[]? fromSecond = second.Detach(out bool secondEnded);
-        var relay = new SocketRelay(first.Socket, second.Socket, pool, serverIo, halfCloseTimeout, clock);
+        var relay = new SocketRelay(first.Socket, second.Socket, pool, budget, serverIo, halfCloseTimeout, clock);
 
         // A receive that finds nothing must say so instead of waiting: the wait is the zero-byte receive, without a buffer.
         relay._first.Blocking = false;
@@ -113,6 +117,8 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
     {
         // The pooled buffer this direction holds, or null. It is set to null the moment it goes back to the pool, before
         // anything else can throw: a buffer returned twice would be handed to two tunnels at once, mixing their bytes.
+        // Its size: while above the smallest, exactly that many bytes are charged to the budget, released once, when it
+        // falls back to the smallest or in the finally below.
         byte[]? buffer = null;
         int size = MinimumBufferSize;
         try
@@ -138,7 +144,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
                 if (error == SocketError.WouldBlock)
                 {
                     ReturnBuffer(ref buffer);
-                    size = MinimumBufferSize;
+                    Shrink(ref size);
                     continue;
                 }
 
@@ -171,12 +177,11 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
                 }
 
                 Count(forward, received);
-                if (received == buffer.Length && size < MaximumBufferSize)
+                if (received == buffer.Length && size < MaximumBufferSize && TryChargeDouble(ref size))
                 {
                     // The receive filled the buffer: more is waiting. Take it in larger chunks. If the larger rent
-                    // fails (memory is short), the tunnel ends below holding no buffer.
+                    // fails (memory is short), the tunnel ends below holding no buffer (and gives the charge back).
                     ReturnBuffer(ref buffer);
-                    size *= 2;
                     buffer = _pool.Rent(size);
                 }
             }
@@ -202,6 +207,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
                 ReturnBuffer(ref buffer);
             }
 
+            Shrink(ref size);
             int running = Interlocked.Decrement(ref _running);
             if (running == 0)
             {
@@ -215,6 +221,32 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
             }
         }
     }
+
+    // Doubles size if the budget has room for the larger buffer (less the charge the current one holds).
+    private bool TryChargeDouble(ref int size)
+    {
+        int larger = size * 2;
+        if (!_budget.TryCharge(larger - Charge(size)))
+        {
+            return false;
+        }
+
+        size = larger;
+        return true;
+    }
+
+    // Back to the smallest size, giving its charge back.
+    private void Shrink(ref int size)
+    {
+        if (Charge(size) is long charged and > 0)
+        {
+            _budget.Release(charged);
+        }
+
+        size = MinimumBufferSize;
+    }
+
+    private static long Charge(int size) => size > MinimumBufferSize ? size : 0;
 
     private void ReturnBuffer(ref byte[]? buffer)
     {

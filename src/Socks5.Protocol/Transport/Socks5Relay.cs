@@ -67,12 +67,18 @@ public static class Socks5Relay
     internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, ArrayPool<byte> pool, TimeProvider clock, CancellationToken cancellationToken) =>
         RunAsync(first, second, idleTimeout, Timeout.InfiniteTimeSpan, pool, clock, serverIo: false, cancellationToken);
 
+    /// <summary>The relay below, charging grown buffers to the process's shared budget.</summary>
+    internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, TimeSpan halfCloseTimeout, ArrayPool<byte> pool, TimeProvider clock, bool serverIo, CancellationToken cancellationToken) =>
+        RunAsync(first, second, idleTimeout, halfCloseTimeout, pool, RelayBufferBudget.Shared, clock, serverIo, cancellationToken);
+
     /// <summary>
     /// The relay as above; with <paramref name="serverIo"/> (a server's tunnel, the client first) each chunk is also added to
     /// <c>socks5.server.io</c> while someone listens to it (and nothing is done per chunk while nobody does). Once one
     /// direction has finished, the other has <paramref name="halfCloseTimeout"/> to finish too before both are stopped.
+    /// Socket-to-socket buffers above the smallest size are charged to <paramref name="budget"/>; the pipe relay's are
+    /// not (they do not grow: each direction holds at most the pipes' own buffers, one read's worth).
     /// </summary>
-    internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, TimeSpan halfCloseTimeout, ArrayPool<byte> pool, TimeProvider clock, bool serverIo, CancellationToken cancellationToken)
+    internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, TimeSpan halfCloseTimeout, ArrayPool<byte> pool, RelayBufferBudget budget, TimeProvider clock, bool serverIo, CancellationToken cancellationToken)
     {
         if (first is null)
         {
@@ -88,7 +94,7 @@ public static class Socks5Relay
         if (first is SocketPipe firstSocket && second is SocketPipe secondSocket && firstSocket.CanDetach && secondSocket.CanDetach)
         {
             // Two sockets: relay them directly (no pipes, no buffer while idle). Same contract, less work per byte.
-            return SocketRelay.RunAsync(firstSocket, secondSocket, idleTimeout, halfCloseTimeout, pool, clock, serverIo, cancellationToken);
+            return SocketRelay.RunAsync(firstSocket, secondSocket, idleTimeout, halfCloseTimeout, pool, budget, clock, serverIo, cancellationToken);
         }
 #endif
 

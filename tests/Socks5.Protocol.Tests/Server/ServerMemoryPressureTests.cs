@@ -11,7 +11,8 @@ namespace Socks5.Protocol.Tests.Server;
 
 /// <summary>
 /// The whole server when the relay's buffer rents fail (memory running out): tunnels through it end, but no byte ever
-/// reaches another tunnel's peer, and each failed tunnel's report says why.
+/// reaches another tunnel's peer, and each failed tunnel's report says why. And the server's relay buffer budget, which
+/// keeps memory from running short in the first place.
 /// </summary>
 public class ServerMemoryPressureTests
 {
@@ -23,14 +24,7 @@ public class ServerMemoryPressureTests
         var pool = new FailingPool(failEvery: 3);
         using var server = new TestServer(o => o.RelayBufferPool = pool);
         const int tunnels = 16;
-        var runs = new Task<string?>[tunnels];
-        for (int i = 0; i < tunnels; i++)
-        {
-            runs[i] = EchoTaggedAsync(server, i);
-        }
-
-        string?[] foreign = await Task.WhenAll(runs).WaitAsync(Failsafe());
-        Socks5ConnectionReport[] reports = await server.WaitForReportsAsync(tunnels, TimeSpan.FromSeconds(60));
+        (string?[] foreign, Socks5ConnectionReport[] reports) = await EchoTaggedTunnelsAsync(server, tunnels);
 
         Assert.All(foreign, f => Assert.Null(f));
         Assert.True(pool.Failures > 0, "the pool never failed a rent: the test proved nothing");
@@ -40,6 +34,34 @@ public class ServerMemoryPressureTests
         Assert.All(reports, r => Assert.Equal(ReplyCode.Succeeded, r.ReplyCode));
         Assert.Contains(reports, r => r.Error is OutOfMemoryException);
         Assert.All(reports, r => Assert.True(r.Error is null or OutOfMemoryException or SocketException, r.Error?.ToString()));
+    }
+
+    [Fact]
+    public async Task A_servers_tunnels_charge_its_own_relay_budget_within_its_limit_and_give_it_all_back()
+    {
+        using var server = new TestServer(o => o.RelayBufferBudget = 256 * 1024);
+        (string?[] foreign, Socks5ConnectionReport[] reports) = await EchoTaggedTunnelsAsync(server, 8);
+
+        Assert.All(foreign, f => Assert.Null(f));
+        Assert.All(reports, r => Assert.True(r.Succeeded, r.Error?.ToString()));
+        RelayBufferBudget budget = server.Server.RelayBudget;
+        Assert.NotSame(RelayBufferBudget.Shared, budget);
+        Assert.True(budget.Peak > 0, "no tunnel grew its buffer: the server's tunnels did not charge its budget");
+        Assert.True(budget.Peak <= 256 * 1024);
+        Assert.Equal(0, budget.InUse);
+    }
+
+    // Tunnels at once, each through EchoTaggedAsync; then the server's reports of them all.
+    private static async Task<(string?[] Foreign, Socks5ConnectionReport[] Reports)> EchoTaggedTunnelsAsync(TestServer server, int tunnels)
+    {
+        var runs = new Task<string?>[tunnels];
+        for (int i = 0; i < tunnels; i++)
+        {
+            runs[i] = EchoTaggedAsync(server, i);
+        }
+
+        string?[] foreign = await Task.WhenAll(runs).WaitAsync(Failsafe());
+        return (foreign, await server.WaitForReportsAsync(tunnels, TimeSpan.FromSeconds(60)));
     }
 
     // A CONNECT to the loopback echo server, then a tagged megabyte sent while the echo is read back and compared.

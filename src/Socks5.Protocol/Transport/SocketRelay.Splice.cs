@@ -15,6 +15,10 @@ namespace Socks5.Protocol.Transport;
 /// </summary>
 internal sealed partial class SocketRelay
 {
+    // What goes through the buffer when splicing into the destination would block: the send waits for room, and then
+    // splicing resumes with whatever room there is.
+    private const int WaitChunk = 4 * 1024;
+
     // Moves bytes from one socket to the other until the source has nothing more for now (true is returned when it
     // ended). What sits in the pipe when the destination cannot take more is sent through the buffer with an ordinary
     // asynchronous send, which waits for room: the runtime offers no wait for writability alone, and nothing is lost.
@@ -77,7 +81,9 @@ internal sealed partial class SocketRelay
                     }
                     else if (errno == LinuxSplice.EAGAIN)
                     {
-                        int read = LinuxSplice.Read(pipeRead, buffer.AsSpan(0, Math.Min(inPipe, buffer.Length)), out errno);
+                        // The destination is full. Send a little of the pipe's content the ordinary way, which waits
+                        // for room; then splice the rest again. A little, since what goes this way is copied twice.
+                        int read = LinuxSplice.Read(pipeRead, buffer.AsSpan(0, Math.Min(inPipe, WaitChunk)), out errno);
                         if (read <= 0)
                         {
                             throw LinuxSplice.ToSocketException(errno); // a pipe that holds bytes always yields some

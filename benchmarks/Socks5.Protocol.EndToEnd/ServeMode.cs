@@ -19,6 +19,12 @@ internal static class ServeMode
     public static async Task<int> RunAsync(string[] args)
     {
         int port = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 0;
+        // SOCKS5_E2E_RELAY=copy (--ours-env): the relay copies on Linux too, through the switch an operator would set.
+        if (Environment.GetEnvironmentVariable("SOCKS5_E2E_RELAY") == "copy")
+        {
+            AppContext.SetSwitch("Socks5.Protocol.Relay.DisableSplice", true);
+        }
+
         var options = new Socks5ServerOptions();
         options.ListenEndPoints.Add(new IPEndPoint(IPAddress.Loopback, port));
         using var server = new Socks5Server(options);

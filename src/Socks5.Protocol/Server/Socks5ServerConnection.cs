@@ -253,7 +253,7 @@ internal sealed class Socks5ServerConnection
             return null;
         }
 
-        return Socks5Relay.RunAsync(_client, peer, _options.IdleTimeout, _options.HalfCloseTimeout, _options.RelayBufferPool, _server.RelayBudget, _options.TimeProvider, serverIo: true, cancellationToken);
+        return Socks5Relay.RunAsync(_client, peer, _options.IdleTimeout, _options.HalfCloseTimeout, _options.RelayBufferPool, _server.RelayBudget, _options.TimeProvider, serverIo: true, cancellationToken, _options.RelaySplice);
     }
 
     /// <summary>What a UDP association relayed, for the report.</summary>

@@ -18,7 +18,7 @@ namespace Socks5.Protocol.Transport;
 /// The relay is its own task source: the pump that ends last completes it. An idle tunnel then holds the two pumps'
 /// suspended frames and this object, and no frame that merely waits for both (each such frame lives as long as the tunnel).
 /// </remarks>
-internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
+internal sealed partial class SocketRelay : TaskCompletionSource<RelayResult>
 {
     // Each direction starts a burst with a small buffer and doubles it while receives fill it (the sender is ahead), up to
     // 1 MiB; it falls back to the small one when the socket runs dry. A bulk transfer then moves large chunks: on the
@@ -36,6 +36,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
     private readonly bool _serverIo; // a server's tunnel (the client first): chunks go to socks5.server.io too
     private readonly TimeSpan _halfCloseTimeout;
     private readonly TimeProvider _clock;
+    private bool _splice; // bursts go through splice(2); off for good if a socket refuses it
     private CancellationTokenRegistration _stop;
     private Exception? _error; // the first failure that ended the tunnel, for the report
     private long _fromFirst;
@@ -63,12 +64,14 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
     /// <param name="budget">What buffers above the smallest size are charged to.</param>
     /// <param name="clock">The clock of both timeouts.</param>
     /// <param name="serverIo">A server's tunnel, the client first: chunks are added to <c>socks5.server.io</c> while it is listened to.</param>
+    /// <param name="splice">Whether bursts may go through splice(2) where <see cref="LinuxSplice.IsEnabled"/>.</param>
     /// <param name="cancellationToken">Stops the relay.</param>
-    public static Task<RelayResult> RunAsync(SocketPipe first, SocketPipe second, TimeSpan idleTimeout, TimeSpan halfCloseTimeout, ArrayPool<byte> pool, RelayBufferBudget budget, TimeProvider clock, bool serverIo, CancellationToken cancellationToken)
+    public static Task<RelayResult> RunAsync(SocketPipe first, SocketPipe second, TimeSpan idleTimeout, TimeSpan halfCloseTimeout, ArrayPool<byte> pool, RelayBufferBudget budget, TimeProvider clock, bool serverIo, bool splice, CancellationToken cancellationToken)
     {
         byte[]? fromFirst = first.Detach(out bool firstEnded);
         byte[]? fromSecond = second.Detach(out bool secondEnded);
         var relay = new SocketRelay(first.Socket, second.Socket, pool, budget, serverIo, halfCloseTimeout, clock);
+        relay._splice = splice && LinuxSplice.IsEnabled;
 
         // A receive that finds nothing must say so instead of waiting: the wait is the zero-byte receive, without a buffer.
         relay._first.Blocking = false;
@@ -177,7 +180,13 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
                 }
 
                 Count(forward, received);
-                if (received == buffer.Length && size < MaximumBufferSize && TryChargeDouble(ref size))
+                if (received == buffer.Length && _splice)
+                {
+                    // The receive filled the buffer: a burst. Splice the rest of it, socket to socket through a
+                    // kernel pipe, until the socket runs dry (then wait again, as above) or ends. No growing buffer.
+                    ended = await SpliceBurstAsync(from, to, buffer, forward).ConfigureAwait(false);
+                }
+                else if (received == buffer.Length && size < MaximumBufferSize && TryChargeDouble(ref size))
                 {
                     // The receive filled the buffer: more is waiting. Take it in larger chunks. If the larger rent
                     // fails (memory is short), the tunnel ends below holding no buffer (and gives the charge back).

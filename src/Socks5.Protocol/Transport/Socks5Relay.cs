@@ -64,8 +64,8 @@ public static class Socks5Relay
     /// The relay with the pool the socket-to-socket path rents its buffers from and the clock of the idle timeout (the
     /// server's, so that tests can make rents fail and time pass).
     /// </summary>
-    internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, ArrayPool<byte> pool, TimeProvider clock, CancellationToken cancellationToken) =>
-        RunAsync(first, second, idleTimeout, Timeout.InfiniteTimeSpan, pool, clock, serverIo: false, cancellationToken);
+    internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, ArrayPool<byte> pool, TimeProvider clock, CancellationToken cancellationToken, bool splice = true) =>
+        RunAsync(first, second, idleTimeout, Timeout.InfiniteTimeSpan, pool, RelayBufferBudget.Shared, clock, serverIo: false, cancellationToken, splice);
 
     /// <summary>The relay below, charging grown buffers to the process's shared budget.</summary>
     internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, TimeSpan halfCloseTimeout, ArrayPool<byte> pool, TimeProvider clock, bool serverIo, CancellationToken cancellationToken) =>
@@ -76,9 +76,10 @@ public static class Socks5Relay
     /// <c>socks5.server.io</c> while someone listens to it (and nothing is done per chunk while nobody does). Once one
     /// direction has finished, the other has <paramref name="halfCloseTimeout"/> to finish too before both are stopped.
     /// Socket-to-socket buffers above the smallest size are charged to <paramref name="budget"/>; the pipe relay's are
-    /// not (they do not grow: each direction holds at most the pipes' own buffers, one read's worth).
+    /// not (they do not grow: each direction holds at most the pipes' own buffers, one read's worth). With
+    /// <paramref name="splice"/> false, two sockets on Linux are relayed by copying only (tests of the copying path).
     /// </summary>
-    internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, TimeSpan halfCloseTimeout, ArrayPool<byte> pool, RelayBufferBudget budget, TimeProvider clock, bool serverIo, CancellationToken cancellationToken)
+    internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, TimeSpan halfCloseTimeout, ArrayPool<byte> pool, RelayBufferBudget budget, TimeProvider clock, bool serverIo, CancellationToken cancellationToken, bool splice = true)
     {
         if (first is null)
         {
@@ -94,7 +95,7 @@ public static class Socks5Relay
         if (first is SocketPipe firstSocket && second is SocketPipe secondSocket && firstSocket.CanDetach && secondSocket.CanDetach)
         {
             // Two sockets: relay them directly (no pipes, no buffer while idle). Same contract, less work per byte.
-            return SocketRelay.RunAsync(firstSocket, secondSocket, idleTimeout, halfCloseTimeout, pool, budget, clock, serverIo, cancellationToken);
+            return SocketRelay.RunAsync(firstSocket, secondSocket, idleTimeout, halfCloseTimeout, pool, budget, clock, serverIo, splice, cancellationToken);
         }
 #endif
 

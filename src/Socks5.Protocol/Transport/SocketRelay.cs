@@ -18,7 +18,7 @@ namespace Socks5.Protocol.Transport;
 /// The relay is its own task source: the pump that ends last completes it. An idle tunnel then holds the two pumps'
 /// suspended frames and this object, and no frame that merely waits for both (each such frame lives as long as the tunnel).
 /// </remarks>
-internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
+internal sealed class SocketRelay : TaskCompletionSource<RelayResult>, IRelayProgress
 {
     // Each direction starts a burst with a small buffer and doubles it while receives fill it (the sender is ahead), up to
     // 1 MiB; it falls back to the small one when the socket runs dry. A bulk transfer then moves large chunks: on the
@@ -40,6 +40,11 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
     private long _fromSecond;
     private int _running = 2;
     private int _aborted;
+    // The rate limits of each direction (null: none, the usual case) and what wakes a direction that waits for one when
+    // the tunnel is aborted (a wait on the clock is no socket operation, which the shutdown would end).
+    private ByteRateLimiter? _limitFirst;
+    private ByteRateLimiter? _limitSecond;
+    private CancellationTokenSource? _limitStop;
 
     private SocketRelay(Socket first, Socket second, ArrayPool<byte> pool, bool serverIo, TimeSpan halfCloseTimeout, TimeProvider clock)
     {
@@ -59,12 +64,22 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
     /// <param name="pool">Where each direction's buffer comes from while data flows.</param>
     /// <param name="clock">The clock of both timeouts.</param>
     /// <param name="serverIo">A server's tunnel, the client first: chunks are added to <c>socks5.server.io</c> while it is listened to.</param>
+    /// <param name="limitFirst">The rate limit of the bytes from <paramref name="first"/>, or null.</param>
+    /// <param name="limitSecond">The rate limit of the bytes from <paramref name="second"/>, or null.</param>
+    /// <param name="progress">The relay's live counters.</param>
     /// <param name="cancellationToken">Stops the relay.</param>
-    public static Task<RelayResult> RunAsync(SocketPipe first, SocketPipe second, TimeSpan idleTimeout, TimeSpan halfCloseTimeout, ArrayPool<byte> pool, TimeProvider clock, bool serverIo, CancellationToken cancellationToken)
+    public static Task<RelayResult> RunAsync(SocketPipe first, SocketPipe second, TimeSpan idleTimeout, TimeSpan halfCloseTimeout, ArrayPool<byte> pool, TimeProvider clock, bool serverIo, ByteRateLimiter? limitFirst, ByteRateLimiter? limitSecond, out IRelayProgress progress, CancellationToken cancellationToken)
     {
         byte[]? fromFirst = first.Detach(out bool firstEnded);
         byte[]? fromSecond = second.Detach(out bool secondEnded);
         var relay = new SocketRelay(first.Socket, second.Socket, pool, serverIo, halfCloseTimeout, clock);
+        progress = relay;
+        if (limitFirst is not null || limitSecond is not null)
+        {
+            relay._limitFirst = limitFirst;
+            relay._limitSecond = limitSecond;
+            relay._limitStop = new CancellationTokenSource();
+        }
 
         // A receive that finds nothing must say so instead of waiting: the wait is the zero-byte receive, without a buffer.
         relay._first.Blocking = false;
@@ -83,6 +98,10 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
         return relay.Task;
     }
 
+    public long BytesFromFirst => Volatile.Read(ref _fromFirst);
+
+    public long BytesFromSecond => Volatile.Read(ref _fromSecond);
+
     // Shutting both sockets down both ways wakes every pending receive (it reads an end) and send (it fails), so the
     // pumps end, and each peer gets a FIN. Closing them here instead would reset the connections: the runtime closes a
     // socket with operations pending abortively. The callers close the sockets afterwards.
@@ -92,6 +111,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
         {
             ShutdownBoth(_first);
             ShutdownBoth(_second);
+            _limitStop?.Cancel();
         }
     }
 
@@ -115,6 +135,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
         // anything else can throw: a buffer returned twice would be handed to two tunnels at once, mixing their bytes.
         byte[]? buffer = null;
         int size = MinimumBufferSize;
+        ByteRateLimiter? limit = forward ? _limitFirst : _limitSecond;
         try
         {
             if (buffered is not null)
@@ -125,16 +146,29 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>
 
             while (!ended)
             {
+                int allowed = int.MaxValue; // bytes the rate limit lets this receive take
+                if (limit is not null && buffer is not null && (allowed = limit.TryTake(buffer.Length)) == 0)
+                {
+                    // Out of bytes while data flows: wait for the bucket below, like an idle tunnel, holding no buffer.
+                    ReturnBuffer(ref buffer);
+                }
+
                 if (buffer is null)
                 {
                     // Wait until the socket is readable (bytes, FIN or an error) holding nothing. A readiness event that
                     // an earlier receive already drained wakes this too; the receive below then finds nothing and we
                     // wait again, so an idle tunnel never parks a buffer.
                     await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                    if (limit is not null)
+                    {
+                        allowed = await limit.TakeAsync(size, _limitStop!.Token).ConfigureAwait(false);
+                    }
+
                     buffer = _pool.Rent(size);
                 }
 
-                int received = from.Receive(buffer, 0, buffer.Length, SocketFlags.None, out SocketError error);
+                int received = from.Receive(buffer, 0, Math.Min(buffer.Length, allowed), SocketFlags.None, out SocketError error);
+                limit?.Refund(allowed - Math.Max(received, 0));
                 if (error == SocketError.WouldBlock)
                 {
                     ReturnBuffer(ref buffer);

@@ -82,6 +82,18 @@ public class UserLimitTests
     }
 
     [Fact]
+    public async Task Stopping_the_server_frees_the_slots_of_the_tunnels_it_closes()
+    {
+        using TestServer server = UsersServer(o => o.MaxConnectionsPerUser = 1);
+        using RawSocks5Client tunnel = await TunnelAsync(server, "alice");
+        Assert.Equal(1, server.Server.GetUserStatistics().Single().ActiveConnections);
+
+        await server.Server.StopAsync(TimeSpan.Zero).WaitAsync(Timeout());
+
+        Assert.Equal(0, server.Server.GetUserStatistics().Single().ActiveConnections);
+    }
+
+    [Fact]
     public async Task User_statistics_count_each_users_bytes_live_and_after_close()
     {
         using TestServer server = UsersServer(_ => { });

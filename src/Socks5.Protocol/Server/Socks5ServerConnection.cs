@@ -40,11 +40,10 @@ internal sealed class Socks5ServerConnection
     private ReplyCode? _reply;
     private long _fromClient;
     private long _toClient;
-    // The authenticated user's slot in the server's user table (null: anonymous, or refused), whether the user was over
-    // MaxConnectionsPerUser (the request is then answered X'02'), and the tunnel whose live bytes the table reads.
-    private UserTable.Entry? _userEntry;
+    // The authenticated user's slot in the server's user table (null: anonymous, or refused), and whether the user was
+    // over MaxConnectionsPerUser (the request is then answered X'02').
+    private UserTable.Slot? _userSlot;
     private bool _overUserLimit;
-    private IRelayProgress? _tunnel;
     // Telemetry. Whether this connection added itself to socks5.server.active_connections (it takes itself off only then,
     // so a listener that comes or goes meanwhile never sees the count drift); the handshake's activity, null while nobody
     // listens; whether the handshake's end (its reply, or its failure) was recorded.
@@ -163,9 +162,9 @@ internal sealed class Socks5ServerConnection
         }
         finally
         {
-            if (_userEntry is not null)
+            if (_userSlot is not null)
             {
-                _server.Users.Exit(_userEntry, _tunnel, _fromClient, _toClient);
+                _server.Users.Exit(_userSlot, _fromClient, _toClient);
             }
 
             _linked?.Dispose();
@@ -209,8 +208,8 @@ internal sealed class Socks5ServerConnection
             if (accepted)
             {
                 // The slot is taken here, before the client hears it is in: from now on RunAsync's end frees it.
-                _userEntry = _server.Users.TryEnter(user);
-                _overUserLimit = _userEntry is null;
+                _userSlot = _server.Users.TryEnter(user);
+                _overUserLimit = _userSlot is null;
             }
 
             e = await handshake.AcceptCredentialsAsync(accepted, cancellationToken).ConfigureAwait(false);
@@ -277,16 +276,15 @@ internal sealed class Socks5ServerConnection
         }
 
         // A user's tunnels share the user's rate limits; an anonymous one has its own. Usually there are none (nulls).
-        (ByteRateLimiter? fromClient, ByteRateLimiter? toClient) = _userEntry is { } entry
-            ? (entry.FromClientsLimit, entry.ToClientsLimit)
+        (ByteRateLimiter? fromClient, ByteRateLimiter? toClient) = _userSlot is { } slot
+            ? (slot.Entry.FromClientsLimit, slot.Entry.ToClientsLimit)
             : _server.Users.AnonymousLimits();
         Task<RelayResult> relay = Socks5Relay.RunAsync(
             _client, peer, _options.IdleTimeout, _options.HalfCloseTimeout, _options.RelayBufferPool, _options.TimeProvider, serverIo: true,
             fromClient, toClient, out IRelayProgress tunnel, cancellationToken);
-        if (_userEntry is not null)
+        if (_userSlot is not null)
         {
-            _tunnel = tunnel;
-            _server.Users.Track(_userEntry, tunnel);
+            _userSlot.Tunnel = tunnel; // from now on the user's statistics read its bytes live
         }
 
         return relay;

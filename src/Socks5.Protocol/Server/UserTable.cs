@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Threading;
 using Socks5.Protocol.Transport;
 
 namespace Socks5.Protocol.Server;
@@ -13,7 +14,7 @@ namespace Socks5.Protocol.Server;
 /// larger. Anonymous connections have no entry: a client cannot grow the table without valid credentials.
 /// </summary>
 /// <remarks>
-/// One lock for the whole table: it is taken per connection (authentication, tunnel start, end) and per statistics
+/// One lock for the whole table: it is taken twice per authenticated connection (authentication, end) and per statistics
 /// snapshot, never per chunk.
 /// </remarks>
 internal sealed class UserTable
@@ -32,10 +33,10 @@ internal sealed class UserTable
 
     /// <summary>
     /// Counts a connection of <paramref name="user"/> in, or returns null when the user already has
-    /// <see cref="Socks5ServerOptions.MaxConnectionsPerUser"/> open (counted as the user's rejection). An entry returned
+    /// <see cref="Socks5ServerOptions.MaxConnectionsPerUser"/> open (counted as the user's rejection). A slot returned
     /// must be handed to <see cref="Exit"/> once, whatever becomes of the connection.
     /// </summary>
-    public Entry? TryEnter(string user)
+    public Slot? TryEnter(string user)
     {
         lock (_entries)
         {
@@ -53,33 +54,28 @@ internal sealed class UserTable
 
             entry.Active++;
             entry.Connections++;
-            return entry;
+            var slot = new Slot(entry);
+            entry.Live.Add(slot);
+            return slot;
         }
     }
 
     /// <summary>The rate limits of one anonymous connection (its own, as it has no user to share them with), or nulls.</summary>
     public (ByteRateLimiter? FromClient, ByteRateLimiter? ToClient) AnonymousLimits() => (Limiter(), Limiter());
 
-    /// <summary>A tunnel of the entry's user started: its bytes count live from now on.</summary>
-    public void Track(Entry entry, IRelayProgress tunnel)
-    {
-        lock (_entries)
-        {
-            entry.Live.Add(tunnel);
-        }
-    }
-
     /// <summary>The connection is over: its slot is free and its bytes move to the user's closed totals.</summary>
-    /// <param name="entry">What <see cref="TryEnter"/> returned.</param>
-    /// <param name="tunnel">The tunnel given to <see cref="Track"/>, if any; its counters are the connection's bytes.</param>
-    /// <param name="fromClient">The connection's bytes from the client when it had no tracked tunnel (UDP).</param>
-    /// <param name="toClient">The connection's bytes to the client when it had no tracked tunnel (UDP).</param>
-    public void Exit(Entry entry, IRelayProgress? tunnel, long fromClient, long toClient)
+    /// <param name="slot">What <see cref="TryEnter"/> returned.</param>
+    /// <param name="fromClient">The connection's bytes from the client when it had no tunnel (UDP).</param>
+    /// <param name="toClient">The connection's bytes to the client when it had no tunnel (UDP).</param>
+    public void Exit(Slot slot, long fromClient, long toClient)
     {
+        Entry entry = slot.Entry;
         lock (_entries)
         {
-            if (tunnel is not null && entry.Live.Remove(tunnel))
+            entry.Live.Remove(slot);
+            if (slot.Tunnel is { } tunnel)
             {
+                // The relay's own counters: the same numbers as its result, and there even if that was never read.
                 fromClient = tunnel.BytesFromFirst;
                 toClient = tunnel.BytesFromSecond;
             }
@@ -100,10 +96,13 @@ internal sealed class UserTable
             {
                 long fromClients = entry.FromClients;
                 long toClients = entry.ToClients;
-                foreach (IRelayProgress tunnel in entry.Live)
+                foreach (Slot slot in entry.Live)
                 {
-                    fromClients += tunnel.BytesFromFirst;
-                    toClients += tunnel.BytesFromSecond;
+                    if (slot.Tunnel is { } tunnel)
+                    {
+                        fromClients += tunnel.BytesFromFirst;
+                        toClients += tunnel.BytesFromSecond;
+                    }
                 }
 
                 list.Add(new Socks5UserStatistics
@@ -124,6 +123,23 @@ internal sealed class UserTable
 
     private ByteRateLimiter? Limiter() => _bytesPerSecond > 0 ? new ByteRateLimiter(_bytesPerSecond, _clock) : null;
 
+    /// <summary>One open connection of a user: its tunnel, once running, is read live by the statistics.</summary>
+    internal sealed class Slot
+    {
+        private IRelayProgress? _tunnel;
+
+        public Slot(Entry entry) => Entry = entry;
+
+        public Entry Entry { get; }
+
+        /// <summary>Set once by the connection when its relay starts (outside the table's lock, hence volatile).</summary>
+        public IRelayProgress? Tunnel
+        {
+            get => Volatile.Read(ref _tunnel);
+            set => Volatile.Write(ref _tunnel, value);
+        }
+    }
+
     /// <summary>One user's state; its fields are guarded by the table's lock, the limiters are shared by their tunnels.</summary>
     internal sealed class Entry
     {
@@ -140,7 +156,7 @@ internal sealed class UserTable
 
         public ByteRateLimiter? ToClientsLimit { get; }
 
-        public List<IRelayProgress> Live { get; } = new();
+        public List<Slot> Live { get; } = new(); // the open connections' slots
 
         public int Active { get; set; }
 

@@ -40,11 +40,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>, IRelayPro
     private long _fromSecond;
     private int _running = 2;
     private int _aborted;
-    // The rate limits of each direction (null: none, the usual case) and what wakes a direction that waits for one when
-    // the tunnel is aborted (a wait on the clock is no socket operation, which the shutdown would end).
-    private ByteRateLimiter? _limitFirst;
-    private ByteRateLimiter? _limitSecond;
-    private CancellationTokenSource? _limitStop;
+    private RelayLimits? _limits; // null: no rate limit, the usual case (one field, so that it costs an idle tunnel 8 bytes)
 
     private SocketRelay(Socket first, Socket second, ArrayPool<byte> pool, bool serverIo, TimeSpan halfCloseTimeout, TimeProvider clock)
     {
@@ -76,9 +72,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>, IRelayPro
         progress = relay;
         if (limitFirst is not null || limitSecond is not null)
         {
-            relay._limitFirst = limitFirst;
-            relay._limitSecond = limitSecond;
-            relay._limitStop = new CancellationTokenSource();
+            relay._limits = new RelayLimits(limitFirst, limitSecond);
         }
 
         // A receive that finds nothing must say so instead of waiting: the wait is the zero-byte receive, without a buffer.
@@ -111,7 +105,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>, IRelayPro
         {
             ShutdownBoth(_first);
             ShutdownBoth(_second);
-            _limitStop?.Cancel();
+            _limits?.Stop.Cancel();
         }
     }
 
@@ -135,7 +129,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>, IRelayPro
         // anything else can throw: a buffer returned twice would be handed to two tunnels at once, mixing their bytes.
         byte[]? buffer = null;
         int size = MinimumBufferSize;
-        ByteRateLimiter? limit = forward ? _limitFirst : _limitSecond;
+        ByteRateLimiter? limit = forward ? _limits?.First : _limits?.Second;
         try
         {
             if (buffered is not null)
@@ -161,7 +155,7 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>, IRelayPro
                     await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
                     if (limit is not null)
                     {
-                        allowed = await limit.TakeAsync(size, _limitStop!.Token).ConfigureAwait(false);
+                        allowed = await limit.TakeAsync(size, _limits!.Stop.Token).ConfigureAwait(false);
                     }
 
                     buffer = _pool.Rent(size);
@@ -248,6 +242,17 @@ internal sealed class SocketRelay : TaskCompletionSource<RelayResult>, IRelayPro
                 _ = Socks5Relay.BoundHalfCloseAsync(System.Threading.Tasks.Task.CompletedTask, Task, () => Volatile.Read(ref _fromFirst) + Volatile.Read(ref _fromSecond), Abort, _halfCloseTimeout, _clock);
             }
         }
+    }
+
+    // The rate limits of each direction, and what wakes a direction that waits for one when the tunnel is aborted (a wait
+    // on the clock is no socket operation, which the shutdown would end).
+    private sealed class RelayLimits(ByteRateLimiter? first, ByteRateLimiter? second)
+    {
+        public ByteRateLimiter? First { get; } = first;
+
+        public ByteRateLimiter? Second { get; } = second;
+
+        public CancellationTokenSource Stop { get; } = new();
     }
 
     private void ReturnBuffer(ref byte[]? buffer)

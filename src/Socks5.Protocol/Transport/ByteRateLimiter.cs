@@ -12,11 +12,11 @@ namespace Socks5.Protocol.Transport;
 /// </summary>
 /// <remarks>
 /// A lock, not interlocked arithmetic: the refill reads the clock and the amount depends on it, and the lock is only
-/// taken by limited tunnels, once per chunk. An unlimited tunnel has no limiter at all (one null test per chunk).
+/// taken by limited tunnels, once per chunk. An unlimited tunnel has no limiter at all (one null test per chunk). The lock
+/// is the limiter itself (internal, nobody else locks it): no object more per limited tunnel.
 /// </remarks>
 internal sealed class ByteRateLimiter
 {
-    private readonly object _gate = new();
     private readonly TimeProvider _clock;
     private readonly double _rate; // bytes per second
     private readonly double _capacity;
@@ -42,7 +42,7 @@ internal sealed class ByteRateLimiter
     /// <summary>Takes up to <paramref name="wanted"/> bytes if any are there; 0 when the bucket is empty.</summary>
     public int TryTake(int wanted)
     {
-        lock (_gate)
+        lock (this)
         {
             Refill();
             int taken = (int)Math.Min(wanted, Math.Floor(_tokens));
@@ -65,7 +65,7 @@ internal sealed class ByteRateLimiter
         while (true)
         {
             TimeSpan wait;
-            lock (_gate)
+            lock (this)
             {
                 Refill();
                 double enough = Math.Min(wanted, _capacity);
@@ -92,7 +92,7 @@ internal sealed class ByteRateLimiter
             return;
         }
 
-        lock (_gate)
+        lock (this)
         {
             _tokens = Math.Min(_capacity, _tokens + bytes);
         }

@@ -27,6 +27,10 @@ internal static class ServeMode
 
         var options = new Socks5ServerOptions();
         options.ListenEndPoints.Add(new IPEndPoint(IPAddress.Loopback, port));
+        // SOCKS5_E2E_MAX_BYTES_PER_SECOND_PER_USER and SOCKS5_E2E_MAX_CONNECTIONS_PER_USER (--ours-env): the per-user limits
+        // set, to measure what they cost (the harness's clients are anonymous: each tunnel then has its own rate limit).
+        options.MaxBytesPerSecondPerUser = long.Parse(Environment.GetEnvironmentVariable("SOCKS5_E2E_MAX_BYTES_PER_SECOND_PER_USER") ?? "0", CultureInfo.InvariantCulture);
+        options.MaxConnectionsPerUser = int.Parse(Environment.GetEnvironmentVariable("SOCKS5_E2E_MAX_CONNECTIONS_PER_USER") ?? "0", CultureInfo.InvariantCulture);
         using var server = new Socks5Server(options);
         // SOCKS5_E2E_METRICS=1 (--ours-env): measured with the library's metrics and traces listened to, as an exporter would.
         using IDisposable? telemetry = Environment.GetEnvironmentVariable("SOCKS5_E2E_METRICS") == "1" ? TelemetrySink.Start() : null;

@@ -36,6 +36,11 @@ public sealed class ServerArguments
           --connect-timeout SECONDS    how long a CONNECT may take to reach its destination (default 10)
           --idle-timeout SECONDS       close a tunnel with no traffic either way for this long (default: no limit)
           --max-connections N          connections open at once; more are closed at accept (default 1024)
+          --max-connections-per-user N connections one --user may have open at once; past it a request is
+                                       answered X'02', connection not allowed by ruleset (default: no limit)
+          --max-bytes-per-second-per-user N
+                                       tunnel bytes per second each way, shared by a user's connections; an
+                                       anonymous connection has its own (default: no limit)
           --no-bind                    answer BIND with X'07' (command not supported)
           --no-udp                     answer UDP ASSOCIATE with X'07' (command not supported)
           --advertise ADDRESS          the address put in BIND and UDP ASSOCIATE replies (behind NAT)
@@ -81,6 +86,12 @@ public sealed class ServerArguments
 
     /// <summary><c>--max-connections</c>, or null for the library's default.</summary>
     public int? MaxConnections { get; private set; }
+
+    /// <summary><c>--max-connections-per-user</c>; 0 (the library's default) for no limit.</summary>
+    public int MaxConnectionsPerUser { get; private set; }
+
+    /// <summary><c>--max-bytes-per-second-per-user</c>; 0 (the library's default) for no limit.</summary>
+    public long MaxBytesPerSecondPerUser { get; private set; }
 
     /// <summary>False with <c>--no-bind</c>.</summary>
     public bool EnableBind { get; private set; } = true;
@@ -188,18 +199,17 @@ public sealed class ServerArguments
                     parsed.IdleTimeout = Seconds(option, Value(), ref error);
                     break;
                 case "--max-connections":
-                    if (Value() is { } max)
+                    if (Count(option, Value(), int.MaxValue, ref error) is > 0 and long max)
                     {
-                        if (int.TryParse(max, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0)
-                        {
-                            parsed.MaxConnections = n;
-                        }
-                        else
-                        {
-                            error = $"--max-connections {max}: expected a whole number above 0";
-                        }
+                        parsed.MaxConnections = (int)max;
                     }
 
+                    break;
+                case "--max-connections-per-user":
+                    parsed.MaxConnectionsPerUser = (int)Count(option, Value(), int.MaxValue, ref error);
+                    break;
+                case "--max-bytes-per-second-per-user":
+                    parsed.MaxBytesPerSecondPerUser = Count(option, Value(), long.MaxValue, ref error);
                     break;
                 case "--no-bind":
                     parsed.EnableBind = false;
@@ -280,6 +290,8 @@ public sealed class ServerArguments
             EnableBind = EnableBind,
             EnableUdpAssociate = EnableUdpAssociate,
             AdvertisedAddress = AdvertisedAddress,
+            MaxConnectionsPerUser = MaxConnectionsPerUser,
+            MaxBytesPerSecondPerUser = MaxBytesPerSecondPerUser,
             ConnectionClosed = connectionClosed,
         };
         options.IdleTimeout = IdleTimeout;
@@ -371,6 +383,23 @@ public sealed class ServerArguments
         }
 
         return users.TryAdd(name, password) ? null : $"--user {name}: given twice";
+    }
+
+    // A whole number above 0, at most max: a limit given on the command line (0 would mean none: leave the option out).
+    private static long Count(string option, string? value, long max, ref string? error)
+    {
+        if (value is null)
+        {
+            return 0;
+        }
+
+        if (long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long n) && n > 0 && n <= max)
+        {
+            return n;
+        }
+
+        error = $"{option} {value}: expected a whole number above 0";
+        return 0;
     }
 
     private static TimeSpan Seconds(string option, string? value, ref string? error)

@@ -91,6 +91,16 @@ internal sealed class Socks5ServerOptionsValidator : IValidateOptions<Socks5Serv
             failures.Add($"{_section}:RelayBufferBudget: {options.RelayBufferBudget} is negative; it must be 0 or more (bytes), or absent for the default.");
         }
 
+        if (options.MaxConnectionsPerUser < 0)
+        {
+            failures.Add($"{_section}:MaxConnectionsPerUser: {options.MaxConnectionsPerUser} is negative; it must be 0 (no limit) or more.");
+        }
+
+        if (options.MaxBytesPerSecondPerUser < 0)
+        {
+            failures.Add($"{_section}:MaxBytesPerSecondPerUser: {options.MaxBytesPerSecondPerUser} is negative; it must be 0 (no limit) or more.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -37,9 +37,10 @@ public sealed class Socks5Server : IDisposable, IAsyncDisposable
     private readonly Socks5ServerEngineOptions _engineOptions;
     private readonly CredentialStore _credentials;
     private readonly DestinationPolicy _policy;
+    private readonly UserTable _users;
     private readonly IPEndPoint[] _listen; // Options.Listen, parsed
     private readonly IPAddress? _advertised;
-    private readonly RelayBufferBudget _relayBudget;
+    private readonly RelaySettings _relay; // every tunnel's relay runs so
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Socket> _listeners = new();
     private readonly List<IPEndPoint> _localEndPoints = new();
@@ -67,7 +68,17 @@ public sealed class Socks5Server : IDisposable, IAsyncDisposable
         (_listen, _advertised) = ParseTextForms(_options);
         _policy = new DestinationPolicy(_options, EgressRules.Parse(_options.Egress));
         _credentials = new CredentialStore(_options.Users);
-        _relayBudget = _options.RelayBufferBudget is long budget ? new RelayBufferBudget(budget) : RelayBufferBudget.Shared;
+        _users = new UserTable(_options);
+        _relay = new RelaySettings
+        {
+            IdleTimeout = _options.IdleTimeout,
+            HalfCloseTimeout = _options.HalfCloseTimeout,
+            Pool = _options.RelayBufferPool,
+            Budget = _options.RelayBufferBudget is long budget ? new RelayBufferBudget(budget) : RelayBufferBudget.Shared,
+            Clock = _options.TimeProvider,
+            ServerIo = true,
+            Splice = _options.RelaySplice,
+        };
         _engineOptions = new Socks5ServerEngineOptions { AuthenticatorFactory = _options.AuthenticatorFactory };
         _engineOptions.Methods.Clear();
         foreach (AuthenticationMethod method in _options.ExtraMethods)
@@ -91,12 +102,25 @@ public sealed class Socks5Server : IDisposable, IAsyncDisposable
         UdpAssociations = Volatile.Read(ref _udpAssociations),
     };
 
+    /// <summary>
+    /// Each authenticated user's connections and bytes since the server was created, by name: tunnels running now
+    /// included. A user appears once they have authenticated and stays (the list is as long as the users who ever did);
+    /// anonymous connections are in no entry. A snapshot: it does not change afterwards.
+    /// </summary>
+    /// <returns>One entry per user name, in ordinal order.</returns>
+    public IReadOnlyList<Socks5UserStatistics> GetUserStatistics() => _users.Snapshot();
+
     internal Socks5ServerOptions Options => _options;
+
+    internal UserTable Users => _users;
 
     internal DestinationPolicy Policy => _policy;
 
     /// <summary>What this server's tunnels charge their grown relay buffers to (see <see cref="Socks5ServerOptions.RelayBufferBudget"/>).</summary>
-    internal RelayBufferBudget RelayBudget => _relayBudget;
+    internal RelayBufferBudget RelayBudget => _relay.Budget;
+
+    /// <summary>How this server's tunnels are relayed: its options' timeouts, pool, budget and clock.</summary>
+    internal RelaySettings Relay => _relay;
 
     /// <summary>The address BIND and UDP ASSOCIATE replies name instead of the local one, if the host set one.</summary>
     internal IPAddress? AdvertisedAddress => _advertised;
@@ -329,6 +353,9 @@ public sealed class Socks5Server : IDisposable, IAsyncDisposable
     }
 
     internal void ExitUdpAssociation() => Interlocked.Decrement(ref _udpAssociations);
+
+    /// <summary>Counts a connection refused for its user's <see cref="Socks5ServerOptions.MaxConnectionsPerUser"/>.</summary>
+    internal void CountUserLimitRejection() => Interlocked.Increment(ref _rejected);
 
     // Listen and Advertise, the options' text forms, as the typed values the server uses.
     private static (IPEndPoint[] Listen, IPAddress? Advertised) ParseTextForms(Socks5ServerOptions options)

@@ -40,6 +40,10 @@ internal sealed class Socks5ServerConnection
     private ReplyCode? _reply;
     private long _fromClient;
     private long _toClient;
+    // The authenticated user's slot in the server's user table (null: anonymous, or refused), and whether the user was
+    // over MaxConnectionsPerUser (the request is then answered X'02').
+    private UserTable.Slot? _userSlot;
+    private bool _overUserLimit;
     // Telemetry. Whether this connection added itself to socks5.server.active_connections (it takes itself off only then,
     // so a listener that comes or goes meanwhile never sees the count drift); the handshake's activity, null while nobody
     // listens; whether the handshake's end (its reply, or its failure) was recorded.
@@ -135,6 +139,11 @@ internal sealed class Socks5ServerConnection
         try
         {
             _peer?.Dispose();
+            if (_overUserLimit)
+            {
+                _server.CountUserLimitRejection();
+            }
+
             var report = new Socks5ConnectionReport
             {
                 Client = _remote,
@@ -153,6 +162,11 @@ internal sealed class Socks5ServerConnection
         }
         finally
         {
+            if (_userSlot is not null)
+            {
+                _server.Users.Exit(_userSlot, _fromClient, _toClient);
+            }
+
             _linked?.Dispose();
             _owned?.Dispose();
             if (_countedActive)
@@ -191,6 +205,13 @@ internal sealed class Socks5ServerConnection
                 ? await validate(user, password, cancellationToken).ConfigureAwait(false)
                 : _server.Credentials.Check(user, password);
             _user = accepted ? user : null;
+            if (accepted)
+            {
+                // The slot is taken here, before the client hears it is in: from now on RunAsync's end frees it.
+                _userSlot = _server.Users.TryEnter(user);
+                _overUserLimit = _userSlot is null;
+            }
+
             e = await handshake.AcceptCredentialsAsync(accepted, cancellationToken).ConfigureAwait(false);
         }
 
@@ -214,15 +235,16 @@ internal sealed class Socks5ServerConnection
     // one that waits for it, since every frame that waits stays alive (on the heap) for the tunnel's whole life.
     private Task<Task<RelayResult>?> ServeRequestAsync(RequestInfo request, CancellationToken cancellationToken) => request.Command switch
     {
+        _ when _overUserLimit => ReplyOnlyAsync(ReplyCode.ConnectionNotAllowed, cancellationToken),
         Command.Connect => ConnectAsync(request, cancellationToken),
         Command.Bind when _options.EnableBind => BindCommand.RunAsync(this, request, cancellationToken),
         Command.UdpAssociate when _options.EnableUdpAssociate => UdpAssociateCommand.RunAsync(this, request, cancellationToken),
-        _ => NotSupportedAsync(cancellationToken),
+        _ => ReplyOnlyAsync(ReplyCode.CommandNotSupported, cancellationToken),
     };
 
-    private async Task<Task<RelayResult>?> NotSupportedAsync(CancellationToken cancellationToken)
+    private async Task<Task<RelayResult>?> ReplyOnlyAsync(ReplyCode code, CancellationToken cancellationToken)
     {
-        await ReplyAsync(ReplyCode.CommandNotSupported, null, cancellationToken).ConfigureAwait(false);
+        await ReplyAsync(code, null, cancellationToken).ConfigureAwait(false);
         return null;
     }
 
@@ -253,7 +275,17 @@ internal sealed class Socks5ServerConnection
             return null;
         }
 
-        return Socks5Relay.RunAsync(_client, peer, _options.IdleTimeout, _options.HalfCloseTimeout, _options.RelayBufferPool, _server.RelayBudget, _options.TimeProvider, serverIo: true, cancellationToken, _options.RelaySplice);
+        // A user's tunnels share the user's rate limits; an anonymous one has its own. Usually there are none (nulls).
+        (ByteRateLimiter? fromClient, ByteRateLimiter? toClient) = _userSlot is { } slot
+            ? (slot.Entry.FromClientsLimit, slot.Entry.ToClientsLimit)
+            : _server.Users.AnonymousLimits();
+        Task<RelayResult> relay = Socks5Relay.RunAsync(_client, peer, _server.Relay, fromClient, toClient, out IRelayProgress tunnel, cancellationToken);
+        if (_userSlot is not null)
+        {
+            _userSlot.Tunnel = tunnel; // from now on the user's statistics read its bytes live
+        }
+
+        return relay;
     }
 
     /// <summary>What a UDP association relayed, for the report.</summary>
@@ -446,7 +478,7 @@ internal sealed class Socks5ServerConnection
         try
         {
             EndHandshake(_handshake?.Engine, error);
-            RecordConnection(report);
+            RecordConnection(report, _overUserLimit);
         }
         catch
         {
@@ -455,7 +487,7 @@ internal sealed class Socks5ServerConnection
     }
 
     // socks5.server.connection.duration and socks5.server.rejected_connections, from the report.
-    private static void RecordConnection(Socks5ConnectionReport report)
+    private static void RecordConnection(Socks5ConnectionReport report, bool overUserLimit)
     {
         if (Socks5Telemetry.ConnectionDuration.Enabled)
         {
@@ -479,7 +511,7 @@ internal sealed class Socks5ServerConnection
             Socks5Telemetry.ConnectionDuration.Record(report.Duration.TotalSeconds, in tags);
         }
 
-        if (Socks5Telemetry.RejectedConnections.Enabled && RejectionOf(report) is { } rejection)
+        if (Socks5Telemetry.RejectedConnections.Enabled && (overUserLimit ? Socks5Telemetry.RejectionLimit : RejectionOf(report)) is { } rejection)
         {
             Socks5Telemetry.CountRejection(rejection);
         }

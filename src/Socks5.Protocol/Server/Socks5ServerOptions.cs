@@ -105,6 +105,32 @@ public sealed class Socks5ServerOptions
     public int MaxUdpAssociations { get; set; } = 256;
 
     /// <summary>
+    /// How many connections one authenticated (RFC 1929) user may have open at once; 0 (the default) for no limit.
+    /// Anonymous connections are not counted. A user's slot is taken when the credentials are accepted and freed when
+    /// the connection ends, however it ends. A connection over the limit is answered X'02' (connection not allowed by
+    /// ruleset) when its request arrives, and counted in <see cref="Socks5ServerStatistics.Rejected"/> (and as a
+    /// <c>limit</c> rejection in <c>socks5.server.rejected_connections</c>). Read when the server is created.
+    /// </summary>
+    /// <remarks>
+    /// Why X'02' after the request rather than a refusal at authentication: the credentials are right, and RFC 1929's only
+    /// refusal (a non-zero STATUS) makes clients say "authentication failed", sending the user to check a password that is
+    /// fine; closing without a word leaves them a bare "connection closed". X'02' is what the server means: this request
+    /// is not allowed now, and clients print it as "connection not allowed by ruleset". The price is reading the request,
+    /// which the handshake timeout bounds as for any connection. The slot is taken at authentication, not at the request,
+    /// so that a user cannot hold more connections than the limit by leaving them between the two.
+    /// </remarks>
+    public int MaxConnectionsPerUser { get; set; }
+
+    /// <summary>
+    /// A byte rate limit of tunnel traffic, each direction on its own (from the clients, and to them), shared by all the
+    /// connections of one authenticated user; an anonymous connection has its own. 0 (the default) for no limit. A token
+    /// bucket: a second's worth may pass at once, then the rate on average; a tunnel waiting for its share holds no relay
+    /// buffer. Applies to CONNECT and BIND tunnels, not to UDP associations. Runs on <see cref="TimeProvider"/>; read when
+    /// the server is created.
+    /// </summary>
+    public long MaxBytesPerSecondPerUser { get; set; }
+
+    /// <summary>
     /// Whether BIND is served (otherwise answered X'07'). Default true. When DST.ADDR is not 0.0.0.0 or ::, only a peer
     /// from that address (or from an address of that name) is taken; others are closed and BIND waits on.
     /// </summary>

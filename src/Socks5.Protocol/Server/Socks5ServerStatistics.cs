@@ -9,7 +9,10 @@ public readonly record struct Socks5ServerStatistics
     /// <summary>Connections open now.</summary>
     public int Active { get; init; }
 
-    /// <summary>Connections closed at once because <see cref="Socks5ServerOptions.MaxConnections"/> were open.</summary>
+    /// <summary>
+    /// Connections turned away by a limit: closed at once because <see cref="Socks5ServerOptions.MaxConnections"/> were
+    /// open, or answered X'02' because their user had <see cref="Socks5ServerOptions.MaxConnectionsPerUser"/> open.
+    /// </summary>
     public long Rejected { get; init; }
 
     /// <summary>Connections that ended without a successful request (handshake failures, refusals, errors).</summary>

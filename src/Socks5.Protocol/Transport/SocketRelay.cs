@@ -18,7 +18,7 @@ namespace Socks5.Protocol.Transport;
 /// The relay is its own task source: the pump that ends last completes it. An idle tunnel then holds the two pumps'
 /// suspended frames and this object, and no frame that merely waits for both (each such frame lives as long as the tunnel).
 /// </remarks>
-internal sealed partial class SocketRelay : TaskCompletionSource<RelayResult>
+internal sealed partial class SocketRelay : TaskCompletionSource<RelayResult>, IRelayProgress
 {
     // Each direction starts a burst with a small buffer and doubles it while receives fill it (the sender is ahead), up to
     // 1 MiB; it falls back to the small one when the socket runs dry. A bulk transfer then moves large chunks: on the
@@ -43,6 +43,7 @@ internal sealed partial class SocketRelay : TaskCompletionSource<RelayResult>
     private long _fromSecond;
     private int _running = 2;
     private int _aborted;
+    private RelayLimits? _limits; // null: no rate limit, the usual case (one field, so that it costs an idle tunnel 8 bytes)
 
     private SocketRelay(Socket first, Socket second, ArrayPool<byte> pool, RelayBufferBudget budget, bool serverIo, TimeSpan halfCloseTimeout, TimeProvider clock)
     {
@@ -58,20 +59,22 @@ internal sealed partial class SocketRelay : TaskCompletionSource<RelayResult>
     /// <summary>Relays until both directions have ended or one failed; see <see cref="Socks5Relay.RunAsync(System.IO.Pipelines.IDuplexPipe, System.IO.Pipelines.IDuplexPipe, TimeSpan, CancellationToken)"/>.</summary>
     /// <param name="first">One side, taken over.</param>
     /// <param name="second">The other side, taken over.</param>
-    /// <param name="idleTimeout">How long the tunnel may be silent both ways; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</param>
-    /// <param name="halfCloseTimeout">How long the tunnel stays open once one direction has finished; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</param>
-    /// <param name="pool">Where each direction's buffer comes from while data flows.</param>
-    /// <param name="budget">What buffers above the smallest size are charged to.</param>
-    /// <param name="clock">The clock of both timeouts.</param>
-    /// <param name="serverIo">A server's tunnel, the client first: chunks are added to <c>socks5.server.io</c> while it is listened to.</param>
-    /// <param name="splice">Whether bursts may go through splice(2) where <see cref="LinuxSplice.IsEnabled"/>.</param>
+    /// <param name="settings">Timeouts, pool, budget, clock, server counting, splice.</param>
+    /// <param name="limitFirst">The rate limit of the bytes from <paramref name="first"/>, or null.</param>
+    /// <param name="limitSecond">The rate limit of the bytes from <paramref name="second"/>, or null.</param>
+    /// <param name="progress">The relay's live counters.</param>
     /// <param name="cancellationToken">Stops the relay.</param>
-    public static Task<RelayResult> RunAsync(SocketPipe first, SocketPipe second, TimeSpan idleTimeout, TimeSpan halfCloseTimeout, ArrayPool<byte> pool, RelayBufferBudget budget, TimeProvider clock, bool serverIo, bool splice, CancellationToken cancellationToken)
+    public static Task<RelayResult> RunAsync(SocketPipe first, SocketPipe second, RelaySettings settings, ByteRateLimiter? limitFirst, ByteRateLimiter? limitSecond, out IRelayProgress progress, CancellationToken cancellationToken)
     {
         byte[]? fromFirst = first.Detach(out bool firstEnded);
         byte[]? fromSecond = second.Detach(out bool secondEnded);
-        var relay = new SocketRelay(first.Socket, second.Socket, pool, budget, serverIo, halfCloseTimeout, clock);
-        relay._splice = splice && LinuxSplice.IsEnabled;
+        var relay = new SocketRelay(first.Socket, second.Socket, settings.Pool, settings.Budget, settings.ServerIo, settings.HalfCloseTimeout, settings.Clock);
+        relay._splice = settings.Splice && LinuxSplice.IsEnabled;
+        progress = relay;
+        if (limitFirst is not null || limitSecond is not null)
+        {
+            relay._limits = new RelayLimits(limitFirst, limitSecond);
+        }
 
         // A receive that finds nothing must say so instead of waiting: the wait is the zero-byte receive, without a buffer.
         relay._first.Blocking = false;
@@ -82,13 +85,17 @@ internal sealed partial class SocketRelay : TaskCompletionSource<RelayResult>
         relay._stop = cancellationToken.UnsafeRegister(static s => ((SocketRelay)s!).Abort(), relay);
         _ = relay.PumpAsync(relay._first, relay._second, fromFirst, firstEnded, forward: true);
         _ = relay.PumpAsync(relay._second, relay._first, fromSecond, secondEnded, forward: false);
-        if (idleTimeout != Timeout.InfiniteTimeSpan)
+        if (settings.IdleTimeout != Timeout.InfiniteTimeSpan)
         {
-            _ = Socks5Relay.WatchIdleAsync(relay.Task, () => Volatile.Read(ref relay._fromFirst) + Volatile.Read(ref relay._fromSecond), relay.Abort, idleTimeout, clock);
+            _ = Socks5Relay.WatchIdleAsync(relay.Task, () => Volatile.Read(ref relay._fromFirst) + Volatile.Read(ref relay._fromSecond), relay.Abort, settings.IdleTimeout, settings.Clock);
         }
 
         return relay.Task;
     }
+
+    public long BytesFromFirst => Volatile.Read(ref _fromFirst);
+
+    public long BytesFromSecond => Volatile.Read(ref _fromSecond);
 
     // Shutting both sockets down both ways wakes every pending receive (it reads an end) and send (it fails), so the
     // pumps end, and each peer gets a FIN. Closing them here instead would reset the connections: the runtime closes a
@@ -99,6 +106,7 @@ internal sealed partial class SocketRelay : TaskCompletionSource<RelayResult>
         {
             ShutdownBoth(_first);
             ShutdownBoth(_second);
+            _limits?.Stop.Cancel();
         }
     }
 
@@ -124,6 +132,7 @@ internal sealed partial class SocketRelay : TaskCompletionSource<RelayResult>
         // falls back to the smallest or in the finally below.
         byte[]? buffer = null;
         int size = MinimumBufferSize;
+        ByteRateLimiter? limit = forward ? _limits?.First : _limits?.Second;
         try
         {
             if (buffered is not null)
@@ -134,16 +143,29 @@ internal sealed partial class SocketRelay : TaskCompletionSource<RelayResult>
 
             while (!ended)
             {
+                int allowed = int.MaxValue; // bytes the rate limit lets this receive take
+                if (limit is not null && buffer is not null && (allowed = limit.TryTake(buffer.Length)) == 0)
+                {
+                    // Out of bytes while data flows: wait for the bucket below, like an idle tunnel, holding no buffer.
+                    ReturnBuffer(ref buffer);
+                }
+
                 if (buffer is null)
                 {
                     // Wait until the socket is readable (bytes, FIN or an error) holding nothing. A readiness event that
                     // an earlier receive already drained wakes this too; the receive below then finds nothing and we
                     // wait again, so an idle tunnel never parks a buffer.
                     await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                    if (limit is not null)
+                    {
+                        allowed = await limit.TakeAsync(size, _limits!.Stop.Token).ConfigureAwait(false);
+                    }
+
                     buffer = _pool.Rent(size);
                 }
 
-                int received = from.Receive(buffer, 0, buffer.Length, SocketFlags.None, out SocketError error);
+                int received = from.Receive(buffer, 0, Math.Min(buffer.Length, allowed), SocketFlags.None, out SocketError error);
+                limit?.Refund(allowed - Math.Max(received, 0));
                 if (error == SocketError.WouldBlock)
                 {
                     ReturnBuffer(ref buffer);
@@ -180,10 +202,11 @@ internal sealed partial class SocketRelay : TaskCompletionSource<RelayResult>
                 }
 
                 Count(forward, received);
-                if (received == buffer.Length && _splice)
+                if (received == buffer.Length && _splice && limit is null)
                 {
                     // The receive filled the buffer: a burst. Splice the rest of it, socket to socket through a
                     // kernel pipe, until the socket runs dry (then wait again, as above) or ends. No growing buffer.
+                    // A rate-limited direction copies: its chunks are the limit's, and it is slow by design.
                     ended = await SpliceBurstAsync(from, to, buffer, forward).ConfigureAwait(false);
                 }
                 else if (received == buffer.Length && size < MaximumBufferSize && TryChargeDouble(ref size))
@@ -256,6 +279,17 @@ internal sealed partial class SocketRelay : TaskCompletionSource<RelayResult>
     }
 
     private static long Charge(int size) => size > MinimumBufferSize ? size : 0;
+
+    // The rate limits of each direction, and what wakes a direction that waits for one when the tunnel is aborted (a wait
+    // on the clock is no socket operation, which the shutdown would end).
+    private sealed class RelayLimits(ByteRateLimiter? first, ByteRateLimiter? second)
+    {
+        public ByteRateLimiter? First { get; } = first;
+
+        public ByteRateLimiter? Second { get; } = second;
+
+        public CancellationTokenSource Stop { get; } = new();
+    }
 
     private void ReturnBuffer(ref byte[]? buffer)
     {

@@ -58,28 +58,18 @@ public static class Socks5Relay
     /// <param name="cancellationToken">Stops the relay.</param>
     /// <returns>The byte counts of both directions.</returns>
     public static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, CancellationToken cancellationToken = default) =>
-        RunAsync(first, second, idleTimeout, ArrayPool<byte>.Shared, TimeProvider.System, cancellationToken);
+        RunAsync(first, second, new RelaySettings { IdleTimeout = idleTimeout }, cancellationToken);
+
+    /// <summary>The relay as <paramref name="settings"/> say, without rate limits.</summary>
+    internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, RelaySettings settings, CancellationToken cancellationToken) =>
+        RunAsync(first, second, settings, null, null, out _, cancellationToken);
 
     /// <summary>
-    /// The relay with the pool the socket-to-socket path rents its buffers from and the clock of the idle timeout (the
-    /// server's, so that tests can make rents fail and time pass).
+    /// The relay as <paramref name="settings"/> say, with a rate limit on each direction (null for none: then nothing is
+    /// done per chunk but a null test), and its live counters in <paramref name="progress"/> (a server's per-user
+    /// statistics read them).
     /// </summary>
-    internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, ArrayPool<byte> pool, TimeProvider clock, CancellationToken cancellationToken, bool splice = true) =>
-        RunAsync(first, second, idleTimeout, Timeout.InfiniteTimeSpan, pool, RelayBufferBudget.Shared, clock, serverIo: false, cancellationToken, splice);
-
-    /// <summary>The relay below, charging grown buffers to the process's shared budget.</summary>
-    internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, TimeSpan halfCloseTimeout, ArrayPool<byte> pool, TimeProvider clock, bool serverIo, CancellationToken cancellationToken) =>
-        RunAsync(first, second, idleTimeout, halfCloseTimeout, pool, RelayBufferBudget.Shared, clock, serverIo, cancellationToken);
-
-    /// <summary>
-    /// The relay as above; with <paramref name="serverIo"/> (a server's tunnel, the client first) each chunk is also added to
-    /// <c>socks5.server.io</c> while someone listens to it (and nothing is done per chunk while nobody does). Once one
-    /// direction has finished, the other has <paramref name="halfCloseTimeout"/> to finish too before both are stopped.
-    /// Socket-to-socket buffers above the smallest size are charged to <paramref name="budget"/>; the pipe relay's are
-    /// not (they do not grow: each direction holds at most the pipes' own buffers, one read's worth). With
-    /// <paramref name="splice"/> false, two sockets on Linux are relayed by copying only (tests of the copying path).
-    /// </summary>
-    internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, TimeSpan halfCloseTimeout, ArrayPool<byte> pool, RelayBufferBudget budget, TimeProvider clock, bool serverIo, CancellationToken cancellationToken, bool splice = true)
+    internal static Task<RelayResult> RunAsync(IDuplexPipe first, IDuplexPipe second, RelaySettings settings, ByteRateLimiter? limitFirst, ByteRateLimiter? limitSecond, out IRelayProgress progress, CancellationToken cancellationToken)
     {
         if (first is null)
         {
@@ -95,33 +85,45 @@ public static class Socks5Relay
         if (first is SocketPipe firstSocket && second is SocketPipe secondSocket && firstSocket.CanDetach && secondSocket.CanDetach)
         {
             // Two sockets: relay them directly (no pipes, no buffer while idle). Same contract, less work per byte.
-            return SocketRelay.RunAsync(firstSocket, secondSocket, idleTimeout, halfCloseTimeout, pool, budget, clock, serverIo, splice, cancellationToken);
+            return SocketRelay.RunAsync(firstSocket, secondSocket, settings, limitFirst, limitSecond, out progress, cancellationToken);
         }
 #endif
 
-        return RunPipesAsync(first, second, idleTimeout, halfCloseTimeout, clock, serverIo, cancellationToken);
+        var counters = new PipeCounters();
+        progress = counters;
+        return RunPipesAsync(first, second, settings.IdleTimeout, settings.HalfCloseTimeout, settings.Clock, settings.ServerIo, counters, limitFirst, limitSecond, cancellationToken);
     }
 
-    private static async Task<RelayResult> RunPipesAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, TimeSpan halfCloseTimeout, TimeProvider clock, bool serverIo, CancellationToken cancellationToken)
+    private static async Task<RelayResult> RunPipesAsync(IDuplexPipe first, IDuplexPipe second, TimeSpan idleTimeout, TimeSpan halfCloseTimeout, TimeProvider clock, bool serverIo, PipeCounters counters, ByteRateLimiter? limitFirst, ByteRateLimiter? limitSecond, CancellationToken cancellationToken)
     {
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var counters = new long[2];
         var errors = new Exception?[1];
-        Task forward = CopyAsync(first.Input, second.Output, counters, 0, errors, failed, serverIo);
-        Task backward = CopyAsync(second.Input, first.Output, counters, 1, errors, failed, serverIo);
+        Task forward = CopyAsync(first.Input, second.Output, counters.Counts, 0, errors, failed, serverIo, limitFirst);
+        Task backward = CopyAsync(second.Input, first.Output, counters.Counts, 1, errors, failed, serverIo, limitSecond);
         Task both = Task.WhenAll(forward, backward);
+        Func<long> moved = () => counters.BytesFromFirst + counters.BytesFromSecond;
         if (halfCloseTimeout >= TimeSpan.Zero)
         {
-            _ = BoundHalfCloseAsync(Task.WhenAny(forward, backward), both, () => Volatile.Read(ref counters[0]) + Volatile.Read(ref counters[1]), failed.Cancel, halfCloseTimeout, clock);
+            _ = BoundHalfCloseAsync(Task.WhenAny(forward, backward), both, moved, failed.Cancel, halfCloseTimeout, clock);
         }
 
         if (idleTimeout != Timeout.InfiniteTimeSpan)
         {
-            await WatchIdleAsync(both, () => Volatile.Read(ref counters[0]) + Volatile.Read(ref counters[1]), failed.Cancel, idleTimeout, clock).ConfigureAwait(false);
+            await WatchIdleAsync(both, moved, failed.Cancel, idleTimeout, clock).ConfigureAwait(false);
         }
 
         await both.ConfigureAwait(false);
-        return new RelayResult { BytesFromFirst = Volatile.Read(ref counters[0]), BytesFromSecond = Volatile.Read(ref counters[1]), Error = Volatile.Read(ref errors[0]) };
+        return new RelayResult { BytesFromFirst = counters.BytesFromFirst, BytesFromSecond = counters.BytesFromSecond, Error = Volatile.Read(ref errors[0]) };
+    }
+
+    // The pipe relay's two counters (forward, backward), readable while it runs.
+    private sealed class PipeCounters : IRelayProgress
+    {
+        public readonly long[] Counts = new long[2];
+
+        public long BytesFromFirst => Volatile.Read(ref Counts[0]);
+
+        public long BytesFromSecond => Volatile.Read(ref Counts[1]);
     }
 
     // Stops the relay when the byte counters have not moved for a whole idle period. The clock's timestamps are
@@ -171,7 +173,9 @@ public static class Socks5Relay
 
     // One direction. Any failure, of any kind, stops the other direction too: one that ended alone would leave the other
     // waiting for ever. The first failure is kept in errors[0] for the result.
-    private static async Task CopyAsync(PipeReader from, PipeWriter to, long[] counters, int index, Exception?[] errors, CancellationTokenSource failed, bool serverIo)
+    // A rate limit (when not null) is taken before each write: the bytes wait in the reader's pipe, unread, which then
+    // stops reading its socket once full (its backpressure), so the limit holds no buffer of its own.
+    private static async Task CopyAsync(PipeReader from, PipeWriter to, long[] counters, int index, Exception?[] errors, CancellationTokenSource failed, bool serverIo, ByteRateLimiter? limit)
     {
         Exception? error = null;
         try
@@ -183,15 +187,23 @@ public static class Socks5Relay
                 bool stop = false;
                 foreach (ReadOnlyMemory<byte> segment in buffer)
                 {
-                    FlushResult flush = await to.WriteAsync(segment, failed.Token).ConfigureAwait(false);
-                    Interlocked.Add(ref counters[index], segment.Length);
-                    if (serverIo)
+                    ReadOnlyMemory<byte> rest = segment;
+                    while (!rest.IsEmpty && !stop)
                     {
-                        Socks5Telemetry.CountServerIo(fromClient: index == 0, segment.Length);
+                        int allowed = limit is null ? rest.Length : await limit.TakeAsync(rest.Length, failed.Token).ConfigureAwait(false);
+                        FlushResult flush = await to.WriteAsync(rest.Slice(0, allowed), failed.Token).ConfigureAwait(false);
+                        rest = rest.Slice(allowed);
+                        Interlocked.Add(ref counters[index], allowed);
+                        if (serverIo)
+                        {
+                            Socks5Telemetry.CountServerIo(fromClient: index == 0, allowed);
+                        }
+
+                        stop = flush.IsCompleted || flush.IsCanceled; // nobody reads the other side any more
                     }
-                    if (flush.IsCompleted || flush.IsCanceled)
+
+                    if (stop)
                     {
-                        stop = true; // nobody reads the other side any more
                         break;
                     }
                 }

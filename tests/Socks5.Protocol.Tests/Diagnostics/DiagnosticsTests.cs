@@ -159,6 +159,28 @@ public class DiagnosticsTests
     });
 
     [Fact]
+    public Task Connection_over_its_users_limit_is_counted_as_a_limit_rejection() => Bounded.Run(async () =>
+    {
+        using var telemetry = new TelemetryRecorder();
+        using var server = new TestServer(o =>
+        {
+            o.Users["alice"] = "alice-pw";
+            o.MaxConnectionsPerUser = 1;
+        });
+        using var first = await Interop.RawSocks5Client.OpenAsync(server.EndPoint4, CancellationToken.None, "alice", "alice-pw");
+        using (var second = await Interop.RawSocks5Client.OpenAsync(server.EndPoint4, CancellationToken.None, "alice", "alice-pw"))
+        {
+            // Refused before anything is dialed: the destination is never reached.
+            var reply = await second.RequestAsync(Socks5.Protocol.Wire.Command.Connect, Loop.At(9), CancellationToken.None);
+            Assert.Equal(Socks5.Protocol.Wire.ReplyCode.ConnectionNotAllowed, reply.ReplyCode);
+        }
+
+        await server.WaitForReportsAsync(1);
+        await telemetry.WaitUntilAsync(() => telemetry.Of("socks5.server.rejected_connections").Length == 1);
+        Assert.Equal("limit", telemetry.Single("socks5.server.rejected_connections").Tag("socks5.rejection"));
+    });
+
+    [Fact]
     public Task Udp_association_counts_itself_and_its_datagrams_relayed_and_dropped() => Bounded.Run(async () =>
     {
         using var telemetry = new TelemetryRecorder();

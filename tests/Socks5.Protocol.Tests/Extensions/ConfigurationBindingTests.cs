@@ -31,6 +31,8 @@ public sealed class ConfigurationBindingTests
             ["Socks5:MaxConnections"] = "7",
             ["Socks5:MaxUdpAssociations"] = "8",
             ["Socks5:RelayBufferBudget"] = "67108864",
+            ["Socks5:MaxConnectionsPerUser"] = "3",
+            ["Socks5:MaxBytesPerSecondPerUser"] = "5000000000",
             ["Socks5:EnableBind"] = "false",
             ["Socks5:EnableUdpAssociate"] = "false",
             ["Socks5:AllowSelfConnect"] = "true",
@@ -54,6 +56,8 @@ public sealed class ConfigurationBindingTests
         Assert.Equal(7, options.MaxConnections);
         Assert.Equal(8, options.MaxUdpAssociations);
         Assert.Equal(64 * 1024 * 1024, options.RelayBufferBudget);
+        Assert.Equal(3, options.MaxConnectionsPerUser);
+        Assert.Equal(5_000_000_000, options.MaxBytesPerSecondPerUser);
         Assert.False(options.EnableBind);
         Assert.False(options.EnableUdpAssociate);
         Assert.True(options.AllowSelfConnect);
@@ -102,6 +106,8 @@ public sealed class ConfigurationBindingTests
         { "Socks5:MaxConnections", "0", "Socks5:MaxConnections", "1 or more" },
         { "Socks5:MaxUdpAssociations", "-1", "Socks5:MaxUdpAssociations", "0 or more" },
         { "Socks5:RelayBufferBudget", "-1", "Socks5:RelayBufferBudget", "0 or more" },
+        { "Socks5:MaxConnectionsPerUser", "-1", "Socks5:MaxConnectionsPerUser", "0 (no limit) or more" },
+        { "Socks5:MaxBytesPerSecondPerUser", "-5", "Socks5:MaxBytesPerSecondPerUser", "0 (no limit) or more" },
     };
 
     [Theory]

@@ -33,6 +33,17 @@ public class ServerArgumentsTests
         Assert.Equal(a.ListenEndPoints, options.ListenEndPoints);
         Assert.False(options.RequiresCredentials);
         Assert.Equal(new Socks5ServerOptions().MaxConnections, options.MaxConnections);
+        Assert.Equal(0, options.MaxConnectionsPerUser);
+        Assert.Equal(0, options.MaxBytesPerSecondPerUser);
+    }
+
+    [Fact]
+    public void PerUserLimits_ReachTheServerOptions()
+    {
+        Socks5ServerOptions options = Parse("--max-connections-per-user", "4", "--max-bytes-per-second-per-user", "5000000000").ToOptions();
+
+        Assert.Equal(4, options.MaxConnectionsPerUser);
+        Assert.Equal(5_000_000_000, options.MaxBytesPerSecondPerUser);
     }
 
     [Fact]
@@ -110,6 +121,11 @@ public class ServerArgumentsTests
     [InlineData("--connect-timeout ten:", "--connect-timeout", "ten")]
     [InlineData("--connect-timeout needs a value", "--connect-timeout")]
     [InlineData("--max-connections 0:", "--max-connections", "0")]
+    [InlineData("--max-connections-per-user 0:", "--max-connections-per-user", "0")]
+    [InlineData("--max-connections-per-user 2147483648:", "--max-connections-per-user", "2147483648")]
+    [InlineData("--max-connections-per-user needs a value", "--max-connections-per-user")]
+    [InlineData("--max-bytes-per-second-per-user -1:", "--max-bytes-per-second-per-user", "-1")]
+    [InlineData("--max-bytes-per-second-per-user 1e6:", "--max-bytes-per-second-per-user", "1e6")]
     [InlineData("--max-connections 1.5:", "--max-connections", "1.5")]
     [InlineData("--advertise example.com:", "--advertise", "example.com")]
     [InlineData("--advertise needs a value", "--advertise")]

@@ -19,7 +19,7 @@ public sealed class HalfCloseTests
     {
         IDuplexPipe first = socketToSocket ? sides.First : new PlainPipe(sides.First.Input, sides.First.Output);
         IDuplexPipe second = socketToSocket ? sides.Second : new PlainPipe(sides.Second.Input, sides.Second.Output);
-        return Socks5Relay.RunAsync(first, second, System.Threading.Timeout.InfiniteTimeSpan, TimeSpan.FromSeconds(60), System.Buffers.ArrayPool<byte>.Shared, clock, serverIo: false, Timeout());
+        return Socks5Relay.RunAsync(first, second, new RelaySettings { HalfCloseTimeout = TimeSpan.FromSeconds(60), Clock = clock }, Timeout());
     }
 
     [Theory]

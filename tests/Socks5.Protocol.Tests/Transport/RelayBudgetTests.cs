@@ -17,7 +17,7 @@ public class RelayBudgetTests
     private static CancellationToken Failsafe() => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
 
     private static Task<RelayResult> Run(RelaySides sides, ArrayPool<byte> pool, RelayBufferBudget budget) =>
-        Socks5Relay.RunAsync(sides.First, sides.Second, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan, pool, budget, TimeProvider.System, serverIo: false, Failsafe(), splice: false); // the budget is the copying path's
+        Socks5Relay.RunAsync(sides.First, sides.Second, new RelaySettings { Pool = pool, Budget = budget, Splice = false }, Failsafe()); // the budget is the copying path's
 
     [Theory]
     [InlineData(0, 16 * 1024)]

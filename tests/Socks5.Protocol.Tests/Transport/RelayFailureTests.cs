@@ -60,7 +60,7 @@ public class RelayFailureTests
     {
         var pool = new FailingPool(failEvery: 1); // every rent past the first size fails
         using RelaySides sides = await RelaySides.OpenAsync();
-        Task<RelayResult> relay = Socks5Relay.RunAsync(sides.First, sides.Second, Timeout.InfiniteTimeSpan, pool, TimeProvider.System, Failsafe(), splice: false);
+        Task<RelayResult> relay = Socks5Relay.RunAsync(sides.First, sides.Second, new RelaySettings { Pool = pool, Splice = false }, Failsafe());
 
         // Only the client sends, enough to fill the smallest buffer and ask for a larger one; the target never sends, so
         // the other direction waits idle until the failure ends the tunnel.
@@ -134,7 +134,7 @@ public class RelayFailureTests
         using RelaySides sides = await RelaySides.OpenAsync();
         byte[] fromClient = Tagged(id, 0);
         byte[] fromTarget = Tagged(id, 1);
-        Task<RelayResult> relay = Socks5Relay.RunAsync(sides.First, sides.Second, Timeout.InfiniteTimeSpan, pool, TimeProvider.System, Failsafe(), splice: false);
+        Task<RelayResult> relay = Socks5Relay.RunAsync(sides.First, sides.Second, new RelaySettings { Pool = pool, Splice = false }, Failsafe());
         Task clientSends = SendIgnoringFailureAsync(sides.ClientSide, fromClient);
         Task targetSends = SendIgnoringFailureAsync(sides.TargetSide, fromTarget);
         Task<(int Count, string? Foreign)> targetReceives = ReceiveCheckedAsync(sides.TargetSide, fromClient);

@@ -218,7 +218,7 @@ public class RelayTests
     {
         using RelaySides sides = await RelaySides.OpenAsync();
         var clock = new Socks5.Protocol.Tests.Server.ManualTimeProvider();
-        Task<RelayResult> relay = Socks5Relay.RunAsync(sides.First, sides.Second, TimeSpan.FromMinutes(5), System.Buffers.ArrayPool<byte>.Shared, clock, Timeout());
+        Task<RelayResult> relay = Socks5Relay.RunAsync(sides.First, sides.Second, new RelaySettings { IdleTimeout = TimeSpan.FromMinutes(5), Clock = clock }, Timeout());
 
         // Real time passes, the clock does not: the tunnel stays up and still carries bytes.
         await sides.ClientSide.SendAsync("a"u8.ToArray(), SocketFlags.None);

@@ -51,6 +51,7 @@ internal static class Program
             HandshakeTimeout = TimeSpan.FromSeconds(60),
             ConnectTimeout = TimeSpan.FromSeconds(60),
             RelayBufferBudget = settings.RelayBudget,
+            RelaySplice = settings.Splice,
             ConnectionClosed = report =>
             {
                 if (report.Client is IPEndPoint client && byPort.TryGetValue(client.Port, out Tunnel? tunnel))

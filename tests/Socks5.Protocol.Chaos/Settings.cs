@@ -7,7 +7,7 @@ internal sealed class Settings
 {
     public const string Usage =
         "usage: Socks5.Protocol.Chaos [--tunnels N] [--bytes-min SIZE] [--bytes-max SIZE] [--kill-percent P] [--seed N]\n" +
-        "                             [--relay-budget SIZE] [--timeout-seconds S]\n" +
+        "                             [--relay-budget SIZE] [--relay copy|splice] [--timeout-seconds S]\n" +
         "SIZE: bytes, or with K or M (1024-based). Each tunnel sends its own seeded stream each way, of a size between\n" +
         "--bytes-min and --bytes-max; P% of the clients and P% of the targets are reset mid-transfer.";
 
@@ -23,6 +23,9 @@ internal sealed class Settings
 
     /// <summary>The server's own relay buffer budget; null: the process-wide default.</summary>
     public long? RelayBudget { get; private set; }
+
+    /// <summary>Whether the server's relay may splice bulk bursts (Linux); false: it copies, and only then is the budget used.</summary>
+    public bool Splice { get; private set; } = true;
 
     /// <summary>How long every stage may take (all transfers, the reports, the return to the baseline).</summary>
     public TimeSpan Timeout { get; private set; } = TimeSpan.FromSeconds(300);
@@ -41,6 +44,13 @@ internal sealed class Settings
                 case "--kill-percent": settings.KillPercent = checked((int)Number(value)); break;
                 case "--seed": settings.Seed = checked((int)Number(value)); break;
                 case "--relay-budget": settings.RelayBudget = Size(value); break;
+                case "--relay": settings.Splice = value switch
+                {
+                    "splice" => true,
+                    "copy" => false,
+                    _ => throw new ArgumentException($"--relay takes copy or splice, not {value}"),
+                };
+                break;
                 case "--timeout-seconds": settings.Timeout = TimeSpan.FromSeconds(Number(value)); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }

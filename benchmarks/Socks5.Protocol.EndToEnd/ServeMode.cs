@@ -19,10 +19,10 @@ internal static class ServeMode
     public static async Task<int> RunAsync(string[] args)
     {
         int port = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 0;
-        // SOCKS5_E2E_RELAY=copy (--ours-env): the relay copies on Linux too, through the switch an operator would set.
-        if (Environment.GetEnvironmentVariable("SOCKS5_E2E_RELAY") == "copy")
+        // SOCKS5_E2E_RELAY=splice (--ours-env): the relay splices bulk bursts on Linux, through the switch an operator would set.
+        if (Environment.GetEnvironmentVariable("SOCKS5_E2E_RELAY") == "splice")
         {
-            AppContext.SetSwitch("Socks5.Protocol.Relay.DisableSplice", true);
+            AppContext.SetSwitch("Socks5.Protocol.Relay.EnableSplice", true);
         }
 
         var options = new Socks5ServerOptions();

@@ -24,8 +24,8 @@ internal sealed class Settings
     /// <summary>The server's own relay buffer budget; null: the process-wide default.</summary>
     public long? RelayBudget { get; private set; }
 
-    /// <summary>Whether the server's relay may splice bulk bursts (Linux); false: it copies, and only then is the budget used.</summary>
-    public bool Splice { get; private set; } = true;
+    /// <summary>Whether the server's relay splices bulk bursts (Linux), or copies (then the budget is used); null: the library's default (copy).</summary>
+    public bool? Splice { get; private set; }
 
     /// <summary>How long every stage may take (all transfers, the reports, the return to the baseline).</summary>
     public TimeSpan Timeout { get; private set; } = TimeSpan.FromSeconds(300);

@@ -77,7 +77,7 @@ public sealed class Socks5Server : IDisposable, IAsyncDisposable
             Budget = _options.RelayBufferBudget is long budget ? new RelayBufferBudget(budget) : RelayBufferBudget.Shared,
             Clock = _options.TimeProvider,
             ServerIo = true,
-            Splice = _options.RelaySplice,
+            Splice = _options.RelaySplice ?? new RelaySettings().Splice,
         };
         _engineOptions = new Socks5ServerEngineOptions { AuthenticatorFactory = _options.AuthenticatorFactory };
         _engineOptions.Methods.Clear();

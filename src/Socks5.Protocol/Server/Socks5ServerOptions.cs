@@ -207,8 +207,8 @@ public sealed class Socks5ServerOptions
     /// <summary>Where the socket relay rents each tunnel direction's buffer while data flows (a seam: tests make rents fail).</summary>
     internal System.Buffers.ArrayPool<byte> RelayBufferPool { get; set; } = System.Buffers.ArrayPool<byte>.Shared;
 
-    /// <summary>Whether the socket relay may splice bulk bursts on Linux (tests of the copying path turn it off).</summary>
-    internal bool RelaySplice { get; set; } = true;
+    /// <summary>Whether the socket relay splices bulk bursts on Linux; null: the default (see RelaySettings.Splice).</summary>
+    internal bool? RelaySplice { get; set; }
 
     /// <summary>True when clients must authenticate with a user name and password.</summary>
     public bool RequiresCredentials => Users.Count > 0 || ValidateCredentials is not null;

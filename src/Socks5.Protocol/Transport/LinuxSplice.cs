@@ -10,13 +10,15 @@ namespace Socks5.Protocol.Transport;
 /// the bytes never copied into this process. Only x64 and arm64, whose flag and errno values are the ones below.
 /// </summary>
 /// <remarks>
-/// Off when the AppContext switch <c>Socks5.Protocol.Relay.DisableSplice</c> is set (in the project file:
-/// <c>&lt;RuntimeHostConfigurationOption Include="Socks5.Protocol.Relay.DisableSplice" Value="true" /&gt;</c>), read once.
+/// Off unless the AppContext switch <c>Socks5.Protocol.Relay.EnableSplice</c> is set (in the project file:
+/// <c>&lt;RuntimeHostConfigurationOption Include="Socks5.Protocol.Relay.EnableSplice" Value="true" /&gt;</c>), read once:
+/// on the 2-core loopback benchmark it moved bulk tunnels at 0.6 to 0.9 of the copying relay's speed (see
+/// benchmarks/README.md), so the copying relay stays the default until a profile says why.
 /// </remarks>
 internal static partial class LinuxSplice
 {
-    /// <summary>The name of the switch that turns splice off, so that the copying relay is used everywhere.</summary>
-    public const string DisableSwitch = "Socks5.Protocol.Relay.DisableSplice";
+    /// <summary>The name of the switch that lets the relay splice where it can.</summary>
+    public const string EnableSwitch = "Socks5.Protocol.Relay.EnableSplice";
 
     private const uint SPLICE_F_MOVE = 1;
     private const uint SPLICE_F_NONBLOCK = 2;
@@ -34,21 +36,23 @@ internal static partial class LinuxSplice
     public const int EINVAL = 22;
 
     /// <summary>The size asked for each pipe: a bulk burst then moves in large chunks, two calls per chunk.</summary>
-    public const int PipeSize = 256 * 1024;
+    public const int PipeSize = 1024 * 1024;
 
     // What the relays of this process moved by splice, and of that what went out through a buffer because the
     // destination would have blocked: for tests, which must see that the path they test was taken.
     internal static long SplicedBytes;
     internal static long SentThroughBuffer;
 
-    /// <summary>Whether the relay may splice: Linux on x64 or arm64, and the switch not set.</summary>
-    public static bool IsEnabled { get; } =
-        OperatingSystem.IsLinux()
-        && RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64
-        && !(AppContext.TryGetSwitch(DisableSwitch, out bool disabled) && disabled);
+    /// <summary>Whether the relay can splice here: Linux on x64 or arm64.</summary>
+    public static bool IsSupported { get; } =
+        OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64;
+
+    /// <summary>Whether relays splice unless told otherwise: supported here, and <see cref="EnableSwitch"/> set.</summary>
+    public static bool IsEnabledByDefault { get; } =
+        IsSupported && AppContext.TryGetSwitch(EnableSwitch, out bool enabled) && enabled;
 
     /// <summary>Opens a non-blocking pipe; false (with errno) when it cannot, e.g. out of descriptors.</summary>
-    public static unsafe bool TryOpenPipe(out int read, out int write, out int errno)
+    private static unsafe bool TryOpenPipe(out int read, out int write, out int errno)
     {
         int* fds = stackalloc int[2];
         if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
@@ -63,6 +67,38 @@ internal static partial class LinuxSplice
         errno = 0;
         _ = fcntl(write, F_SETPIPE_SZ, PipeSize); // a smaller pipe (the default 64 KiB) works too, in smaller chunks
         return true;
+    }
+
+    // Empty pipes kept for the next burst, of any tunnel: a burst then costs no pipe2, fcntl and two closes, and an idle
+    // tunnel still holds none. Bounded, so that a burst of bursts leaves at most this many behind. Each is read << 32 | write.
+    private static readonly System.Collections.Concurrent.ConcurrentBag<long> Idle = new();
+    private static readonly int MaxIdle = 4 * Environment.ProcessorCount;
+
+    /// <summary>An empty pipe from the pool, or a new one; false (with errno) when none can be opened.</summary>
+    public static bool TryRentPipe(out int read, out int write, out int errno)
+    {
+        if (Idle.TryTake(out long pair))
+        {
+            read = (int)(pair >> 32);
+            write = (int)pair;
+            errno = 0;
+            return true;
+        }
+
+        return TryOpenPipe(out read, out write, out errno);
+    }
+
+    /// <summary>Gives back a pipe known to be empty (the pool may keep it), or closes one that may hold bytes.</summary>
+    public static void ReturnPipe(int read, int write, bool empty)
+    {
+        if (empty && Idle.Count < MaxIdle)
+        {
+            Idle.Add(((long)read << 32) | (uint)write);
+            return;
+        }
+
+        Close(read);
+        Close(write);
     }
 
     /// <summary>Closes one end of a pipe that <see cref="TryOpenPipe"/> opened; -1 is ignored.</summary>

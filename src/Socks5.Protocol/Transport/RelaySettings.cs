@@ -28,6 +28,13 @@ internal sealed class RelaySettings
     /// <summary>A server's tunnel, the client first: chunks go to <c>socks5.server.io</c> while it is listened to.</summary>
     public bool ServerIo { get; init; }
 
-    /// <summary>Whether the socket relay may splice bulk bursts on Linux (false: it copies; tests of that path).</summary>
-    public bool Splice { get; init; } = true;
+    /// <summary>
+    /// Whether the socket relay splices bulk bursts where it can (Linux); by default only with the AppContext switch
+    /// <c>Socks5.Protocol.Relay.EnableSplice</c>. Tests set it either way.
+    /// </summary>
+#if NET
+    public bool Splice { get; init; } = LinuxSplice.IsEnabledByDefault;
+#else
+    public bool Splice { get; init; }
+#endif
 }

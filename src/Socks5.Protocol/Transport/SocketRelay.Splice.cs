@@ -24,7 +24,7 @@ internal sealed partial class SocketRelay
     // asynchronous send, which waits for room: the runtime offers no wait for writability alone, and nothing is lost.
     private async Task<bool> SpliceBurstAsync(Socket from, Socket to, byte[] buffer, bool forward)
     {
-        if (!LinuxSplice.TryOpenPipe(out int pipeRead, out int pipeWrite, out _))
+        if (!LinuxSplice.TryRentPipe(out int pipeRead, out int pipeWrite, out _))
         {
             return false; // out of descriptors, say: this burst goes on copying
         }
@@ -35,6 +35,7 @@ internal sealed partial class SocketRelay
         SafeHandle toHandle = to.SafeHandle;
         bool fromReferenced = false;
         bool toReferenced = false;
+        int inPipe = 0; // bytes in the pipe: only an empty pipe may serve another burst
         try
         {
             fromHandle.DangerousAddRef(ref fromReferenced);
@@ -71,7 +72,7 @@ internal sealed partial class SocketRelay
                 }
 
                 // The pipe was empty, so it now holds exactly what was moved: pass all of it on before the next.
-                int inPipe = (int)moved;
+                inPipe = (int)moved;
                 while (inPipe > 0)
                 {
                     long sent = LinuxSplice.Splice(pipeRead, destination, inPipe, out errno);
@@ -116,8 +117,7 @@ internal sealed partial class SocketRelay
                 fromHandle.DangerousRelease();
             }
 
-            LinuxSplice.Close(pipeRead);
-            LinuxSplice.Close(pipeWrite);
+            LinuxSplice.ReturnPipe(pipeRead, pipeWrite, empty: inPipe == 0);
         }
     }
 }

@@ -69,7 +69,7 @@ internal sealed partial class SocketRelay : TaskCompletionSource<RelayResult>, I
         byte[]? fromFirst = first.Detach(out bool firstEnded);
         byte[]? fromSecond = second.Detach(out bool secondEnded);
         var relay = new SocketRelay(first.Socket, second.Socket, settings.Pool, settings.Budget, settings.ServerIo, settings.HalfCloseTimeout, settings.Clock);
-        relay._splice = settings.Splice && LinuxSplice.IsEnabled;
+        relay._splice = settings.Splice && LinuxSplice.IsSupported;
         progress = relay;
         if (limitFirst is not null || limitSecond is not null)
         {

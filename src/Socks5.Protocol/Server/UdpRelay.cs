@@ -32,6 +32,7 @@ internal sealed class UdpRelay : IDisposable
     private readonly HashSet<IPEndPoint> _destinations = new();
     private readonly object _gate = new();
     private Socket? _otherFamilySocket;
+    private Task _otherFamilyLoop = Task.CompletedTask; // its receive loop, once there is one
     private IPEndPoint _client; // an unspecified address or a zero port: not known yet, learned from the first datagram
     private long _lastActivity; // a timestamp of the server's clock: monotonic, not the wall clock
     private long _fromClient;
@@ -68,6 +69,17 @@ internal sealed class UdpRelay : IDisposable
             Task idle = IdleWatchAsync(stop.Token);
             await Task.WhenAny(receiving, idle).ConfigureAwait(false);
             stop.Cancel();
+
+            // Both receive loops end (their sockets are closed) before the byte counts are read: a datagram passed on
+            // just before the end is counted, never lost from the report to a race.
+            Task otherFamily;
+            lock (_gate)
+            {
+                otherFamily = _otherFamilyLoop;
+            }
+
+            await Socks5ServerConnection.IgnoreAsync(receiving).ConfigureAwait(false);
+            await Socks5ServerConnection.IgnoreAsync(otherFamily).ConfigureAwait(false);
         }
     }
 
@@ -309,7 +321,7 @@ internal sealed class UdpRelay : IDisposable
                 var socket = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
                 socket.Bind(new IPEndPoint(family == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0));
                 _otherFamilySocket = socket;
-                _ = ReceiveLoopAsync(socket, cancellationToken);
+                _otherFamilyLoop = ReceiveLoopAsync(socket, cancellationToken);
             }
 
             return _otherFamilySocket;

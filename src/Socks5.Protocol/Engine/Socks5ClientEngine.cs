@@ -26,7 +26,7 @@ namespace Socks5.Protocol.Engine;
 /// Calls out of order throw <see cref="InvalidOperationException"/>.
 /// </para>
 /// </remarks>
-public sealed class Socks5ClientEngine
+public sealed class Socks5ClientEngine : IClientEngine
 {
     private readonly IReadOnlyList<ISocks5ClientAuthenticator> _authenticators;
     private readonly bool _offerNoAuthentication;

@@ -49,4 +49,19 @@ public class TorResolveTranscriptTests
         Assert.Equal(HandshakeFailure.RequestRejected, engine.Failure);
         Assert.Equal((ReplyCode)code, engine.ReplyCode);
     }
+
+    [Theory]
+    [InlineData("05 04 00 00 00 00 00 00 00 00", ReplyCode.HostUnreachable)]
+    [InlineData("05 01 00 00", ReplyCode.GeneralFailure)]
+    public void Failure_reply_without_an_address_type_still_gives_its_code(string reply, ReplyCode code)
+    {
+        // Tor answers a failed RESOLVE or RESOLVE_PTR with ATYP 0: the reply carries no address, only REP counts.
+        var engine = new Socks5ClientEngine(Command.ResolvePtr, new Socks5EndPoint(AddressType.IPv4, new byte[] { 127, 0, 0, 1 }, 0));
+        var output = new ArrayBufferWriter<byte>();
+        engine.Start(output);
+        engine.Process(Hex.Parse("05 00"), output, out _);
+        Assert.Equal(ClientEvent.MustClose, engine.Process(Hex.Parse(reply), output, out _));
+        Assert.Equal(HandshakeFailure.RequestRejected, engine.Failure);
+        Assert.Equal(code, engine.ReplyCode);
+    }
 }

@@ -178,4 +178,42 @@ public sealed class OurClientTorTests(TorFixture tor) : OurClientTest
         Socks5Exception e = await AssertFailsAsync(() => client.ConnectAsync("localhost", tor.Targets.EchoPort, Ct), HandshakeFailure.RequestRejected, ReplyCode.GeneralFailure);
         Assert.Equal(new DnsEndPoint("localhost", tor.Targets.EchoPort), e.Destination);
     }
+
+    // What tor answers with no network (its SocksPort has ExtendedErrors): an IP literal resolves at once, an onion name
+    // or a private address fails at once with REP 4 and ATYP 0, and a malformed onion address gets X'F6'.
+    [PeerTheory("tor", "tor", "socat", "socat")]
+    [InlineData("127.0.0.1")]
+    [InlineData("::1")]
+    public async Task Resolve_OfAnIpLiteral_AnswersTheAddress(string literal) =>
+        Assert.Equal(IPAddress.Parse(literal), await Client(tor.Proxy4).ResolveAsync(literal, Ct));
+
+    [PeerFact("tor", "tor", "socat", "socat")]
+    public async Task Resolve_OfAnOnionName_SurfacesHostUnreachable()
+    {
+        Socks5Exception e = await AssertFailsAsync(() => Client(tor.Proxy4).ResolveAsync("aaaa.onion", Ct), HandshakeFailure.RequestRejected, ReplyCode.HostUnreachable);
+        Assert.Contains("refused RESOLVE to aaaa.onion:0: host unreachable (REP 0x04)", e.Message, StringComparison.Ordinal);
+    }
+
+    [PeerFact("tor", "tor", "socat", "socat")]
+    public async Task ResolvePtr_OfLoopback_SurfacesHostUnreachable() =>
+        await AssertFailsAsync(() => Client(tor.Proxy4).ResolvePtrAsync(IPAddress.Loopback, Ct), HandshakeFailure.RequestRejected, ReplyCode.HostUnreachable);
+
+    [PeerFact("tor", "tor", "socat", "socat")]
+    public async Task ConnectToAMalformedOnionAddress_SurfacesTorsExtendedCodeByName()
+    {
+        Socks5Exception e = await AssertFailsAsync(() => Client(tor.Proxy4).ConnectAsync("aaaa.onion", 80, Ct), HandshakeFailure.RequestRejected, ReplyCode.OnionServiceInvalidAddress);
+        Assert.Contains("onion service invalid address (REP 0xF6)", e.Message, StringComparison.Ordinal);
+    }
+
+    [PeerFact("tor", "tor", "socat", "socat")]
+    public async Task Socks4a_ResolvesAnIpLiteral_AndSurfacesRefusalsAsCd91()
+    {
+        Socks5Client client = new(new Socks5ClientOptions(tor.Proxy4) { Protocol = ProxyProtocol.Socks4, ConnectTimeout = ClientTimeout, HandshakeTimeout = ClientTimeout });
+        Assert.Equal(IPAddress.Loopback, await client.ResolveAsync("127.0.0.1", Ct));
+        Socks5Exception e = await Assert.ThrowsAsync<Socks5Exception>(() => client.ConnectAsync("localhost", tor.Targets.EchoPort, Ct));
+        Assert.Equal(Socks4ReplyCode.RequestRejectedOrFailed, e.Socks4ReplyCode);
+        e = await Assert.ThrowsAsync<Socks5Exception>(() => client.ResolveAsync("aaaa.onion", Ct));
+        Assert.Equal(Socks4ReplyCode.RequestRejectedOrFailed, e.Socks4ReplyCode);
+    }
 }
+

@@ -292,7 +292,7 @@ public sealed class TorFixture : Socks5PeerFixture
         string socket = Path.Combine(torDir, "socks.sock");
         string torrc = WriteConfig("torrc", $"""
             DataDirectory $DIR/tor/data
-            SocksPort unix:{socket}
+            SocksPort unix:{socket} ExtendedErrors
             SocksPolicy accept *
             ControlPort 0
             Log notice stdout

@@ -152,6 +152,39 @@ public sealed class OurClientV2rayTests(V2rayFixture v2ray) : OurClientTest
         Socks5Client client = Client(v2ray.Proxy4);
         await AssertFailsAsync(() => client.BindAsync(null, Ct), HandshakeFailure.RequestRejected, ReplyCode.CommandNotSupported);
     }
+
+    private static Socks5Client ClientFor(Uri proxy)
+    {
+        Socks5ClientOptions options = Socks5ClientOptions.FromUri(proxy);
+        options.ConnectTimeout = ClientTimeout;
+        options.HandshakeTimeout = ClientTimeout;
+        return new Socks5Client(options);
+    }
+
+    // v2ray's socks inbound speaks SOCKS4 and 4a as well.
+    [PeerFact("v2ray", "v2ray")]
+    public async Task Socks4a_ConnectByName_EchoComesBack()
+    {
+        using Socks5Tunnel tunnel = await ClientFor(new Uri($"socks4a://127.0.0.1:{v2ray.Port}")).ConnectAsync("localhost", v2ray.Targets.EchoPort, Ct);
+        await RawSocks5Client.AssertEchoAsync(tunnel.Stream, Ct);
+    }
+
+    [PeerFact("v2ray", "v2ray")]
+    public async Task HttpConnect_WithBasicCredentials_EchoComesBack()
+    {
+        using Socks5Tunnel tunnel = await ConnectAndAssertEchoAsync(ClientFor(new Uri($"http://{User}:{Password}@127.0.0.1:{v2ray.HttpPort}")), v2ray.Targets.Echo4);
+    }
+
+    [PeerTheory("v2ray", "v2ray")]
+    [InlineData(null)]
+    [InlineData("wrong")]
+    public async Task HttpConnect_WithoutTheRightCredentials_Surfaces407(string? password)
+    {
+        string userInfo = password is null ? string.Empty : $"{User}:{password}@";
+        Socks5Exception e = await Assert.ThrowsAsync<Socks5Exception>(() => ClientFor(new Uri($"http://{userInfo}127.0.0.1:{v2ray.HttpPort}")).ConnectAsync(v2ray.Targets.Echo4, Ct));
+        Assert.Equal(HandshakeFailure.AuthenticationFailed, e.Failure);
+        Assert.Equal(407, e.HttpStatusCode);
+    }
 }
 
 /// <summary>The library's client against tor with no network: its error reply must surface.</summary>

@@ -20,7 +20,9 @@ namespace Socks5.Protocol.Client;
 
 /// <summary>
 /// A SOCKS5 client: opens tunnels (CONNECT), accepts one inbound connection through the proxy (BIND), and relays
-/// datagrams (UDP ASSOCIATE), directly or through a chain of proxies (<see cref="Socks5ClientOptions.Via"/>).
+/// datagrams (UDP ASSOCIATE), directly or through a chain of proxies (<see cref="Socks5ClientOptions.Via"/>). It also
+/// opens tunnels through SOCKS4/4a and HTTP CONNECT proxies (<see cref="Socks5ClientOptions.Protocol"/>), and asks Tor
+/// to resolve names (<see cref="ResolveAsync"/>, <see cref="ResolvePtrAsync"/>).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -435,6 +437,12 @@ public sealed class Socks5Client
 
     private IClientEngine CreateEngine(EndPoint destination, Command command)
     {
+        // SOCKS4 carries IPv4 only: an IPv4-mapped IPv6 address goes as the IPv4 address it maps.
+        if (Options.Protocol == ProxyProtocol.Socks4 && destination is IPEndPoint mapped)
+        {
+            destination = IPAddresses.Unmap(mapped);
+        }
+
         Span<byte> buffer = stackalloc byte[Socks5EndPoint.MaxAddressLength];
         Socks5EndPoint target = Socks5EndPoint.FromEndPoint(destination, buffer);
         if (Options.Protocol == ProxyProtocol.Socks4)

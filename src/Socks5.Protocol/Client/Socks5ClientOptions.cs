@@ -90,7 +90,8 @@ public sealed class Socks5ClientOptions
 
     /// <summary>
     /// The RFC 1929 user name. When it is set, the greeting offers X'00' and X'02' (as curl does) and the proxy picks;
-    /// when it is null, X'02' is not offered. 1 to 255 bytes of UTF-8.
+    /// when it is null, X'02' is not offered. 1 to 255 bytes of UTF-8. With <see cref="ProxyProtocol.Socks4"/> it is the
+    /// USERID (no NUL, at most 255 bytes); with <see cref="ProxyProtocol.HttpConnect"/> the Basic user-id (no colon).
     /// </summary>
     public string? UserName { get; set; }
 

@@ -60,6 +60,17 @@ public class ClientProxyProtocolTests
     });
 
     [Fact]
+    public Task Socks4_sends_an_IPv4_mapped_address_as_IPv4() => Bounded.Run(async () =>
+    {
+        using var proxy = new FakeProxy();
+        Task<Socks5Tunnel> connecting = proxy.Client(o => o.Protocol = ProxyProtocol.Socks4).ConnectAsync(new IPEndPoint(IPAddress.Loopback.MapToIPv6(), 8000));
+        using FakeConnection server = await proxy.AcceptAsync();
+        await server.ExpectAsync("04 01 1f 40 7f 00 00 01 00");
+        await server.SendAsync("00 5a 00 00 00 00 00 00");
+        using Socks5Tunnel tunnel = await connecting;
+    });
+
+    [Fact]
     public Task Socks4_refusal_names_the_reply_code() => Bounded.Run(async () =>
     {
         using var proxy = new FakeProxy();

@@ -36,7 +36,7 @@ public sealed class Socks5Client
 {
     /// <summary>Creates a client.</summary>
     /// <param name="options">The proxy, credentials and timeouts. They are read on each call, so change them before sharing the client.</param>
-    /// <exception cref="ArgumentException">No proxy is set, or the credentials do not fit RFC 1929.</exception>
+    /// <exception cref="ArgumentException">No proxy is set, or the credentials do not fit the protocol (RFC 1929, a SOCKS4 USERID, HTTP Basic).</exception>
     public Socks5Client(Socks5ClientOptions options)
     {
         Options = options ?? throw new ArgumentNullException(nameof(options));
@@ -53,6 +53,10 @@ public sealed class Socks5Client
         else if (options.Protocol == ProxyProtocol.Socks4)
         {
             _ = Socks4UserId();
+        }
+        else if (options.UserName?.IndexOf(':') >= 0)
+        {
+            throw new ArgumentException("An HTTP Basic user-id cannot contain a colon (RFC 7617 §2).", nameof(options));
         }
     }
 

@@ -172,6 +172,16 @@ public class ClientProxyProtocolTests
     });
 
     [Fact]
+    public void Credentials_the_protocol_cannot_carry_are_refused_before_any_connection()
+    {
+        var proxy = new IPEndPoint(IPAddress.Loopback, 1);
+        Assert.Throws<ArgumentException>(() => new Socks5Client(new Socks5ClientOptions(proxy) { Protocol = ProxyProtocol.HttpConnect, UserName = "a:b" }));
+        Assert.Throws<ArgumentException>(() => new Socks5Client(new Socks5ClientOptions(proxy) { Protocol = ProxyProtocol.Socks4, UserName = "a\0b" }));
+        Assert.Throws<ArgumentException>(() => new Socks5Client(new Socks5ClientOptions(proxy) { Protocol = ProxyProtocol.Socks4, UserName = new string('u', 256) }));
+        _ = new Socks5Client(new Socks5ClientOptions(proxy) { Protocol = ProxyProtocol.Socks4, UserName = "bob" });
+    }
+
+    [Fact]
     public Task Http_proxy_cannot_bind_udp_or_resolve() => Bounded.Run(async () =>
     {
         using var proxy = new FakeProxy();

@@ -14,6 +14,9 @@ internal sealed class Arguments
 
     public EndPoint? Proxy { get; private set; }
 
+    /// <summary>Set when --proxy was a URI: the protocol, name resolution and credentials it gives.</summary>
+    public Socks5ClientOptions? ProxyUri { get; private set; }
+
     public EndPoint? Via { get; private set; }
 
     public string? UserName { get; private set; }
@@ -47,7 +50,17 @@ internal sealed class Arguments
                     result.Help = true;
                     return result;
                 case "--proxy":
-                    result.Proxy = ParseHostPort(Next("--proxy"));
+                    string proxy = Next("--proxy");
+                    if (proxy.Contains("://", StringComparison.Ordinal))
+                    {
+                        result.ProxyUri = ParseProxyUri(proxy);
+                        result.Proxy = result.ProxyUri.Proxy;
+                    }
+                    else
+                    {
+                        result.Proxy = ParseHostPort(proxy);
+                    }
+
                     break;
                 case "--via":
                     result.Via = ParseHostPort(Next("--via"));
@@ -82,11 +95,11 @@ internal sealed class Arguments
 
         if (result.Proxy is null)
         {
-            throw new FormatException("--proxy HOST:PORT is required.");
+            throw new FormatException("--proxy HOST:PORT or --proxy URI is required.");
         }
 
         string[] rest = args[i..];
-        result.Command = rest.Length > 0 ? rest[0] : throw new FormatException("Give a command: connect, get, udp or bind.");
+        result.Command = rest.Length > 0 ? rest[0] : throw new FormatException("Give a command: connect, get, udp, bind or resolve.");
         switch (result.Command)
         {
             case "connect" when rest.Length == 3:
@@ -100,7 +113,10 @@ internal sealed class Arguments
                 break;
             case "bind" when rest.Length == 1:
                 break;
-            case "connect" or "udp" or "get" or "bind":
+            case "resolve" when rest.Length == 2:
+                result.Host = rest[1];
+                break;
+            case "connect" or "udp" or "get" or "bind" or "resolve":
                 throw new FormatException($"Wrong arguments for {result.Command}.");
             default:
                 throw new FormatException($"Unknown command {result.Command}.");
@@ -111,16 +127,27 @@ internal sealed class Arguments
 
     public Socks5Client CreateClient()
     {
-        var options = new Socks5ClientOptions(Proxy!)
-        {
-            UserName = UserName,
-            Password = Password,
-            ConnectTimeout = Timeout,
-            HandshakeTimeout = Timeout,
-            ResolveNamesLocally = ResolveLocally,
-            Via = Via is null ? null : new Socks5Client(new Socks5ClientOptions(Via) { ConnectTimeout = Timeout, HandshakeTimeout = Timeout }),
-        };
+        // A URI brings its protocol, name resolution and credentials; --user and --resolve-locally still apply on top.
+        Socks5ClientOptions options = ProxyUri ?? new Socks5ClientOptions(Proxy!);
+        options.UserName = UserName ?? options.UserName;
+        options.Password = UserName is null ? options.Password : Password;
+        options.ConnectTimeout = Timeout;
+        options.HandshakeTimeout = Timeout;
+        options.ResolveNamesLocally |= ResolveLocally;
+        options.Via = Via is null ? null : new Socks5Client(new Socks5ClientOptions(Via) { ConnectTimeout = Timeout, HandshakeTimeout = Timeout });
         return new Socks5Client(options);
+    }
+
+    private static Socks5ClientOptions ParseProxyUri(string text)
+    {
+        try
+        {
+            return Socks5ClientOptions.FromUri(new Uri(text, UriKind.Absolute));
+        }
+        catch (Exception ex) when (ex is UriFormatException or ArgumentException)
+        {
+            throw new FormatException($"--proxy '{text}': {ex.Message}");
+        }
     }
 
     private static EndPoint ParseHostPort(string text)

@@ -1,6 +1,7 @@
-// socks5-client: connect, get, udp and bind through a SOCKS5 proxy, using only the library's public API.
+// socks5-client: connect, get, udp, bind and resolve through a SOCKS5 proxy (connect and get also through SOCKS4/4a and
+// HTTP CONNECT proxies), using only the library's public API.
 //
-//   dotnet run --project samples/Socks5.Client -- --proxy HOST:PORT [--user NAME:PASSWORD] [--timeout SECONDS] COMMAND ...
+//   dotnet run --project samples/Socks5.Client -- --proxy HOST:PORT|URI [--user NAME:PASSWORD] [--timeout SECONDS] COMMAND ...
 //
 // Exit codes: 0 success, 1 the proxy or the network failed (one line on stderr), 2 bad usage.
 using System;
@@ -21,7 +22,7 @@ namespace Socks5.Client;
 internal static class Program
 {
     private const string Usage = """
-        Usage: socks5-client --proxy HOST:PORT [--user NAME:PASSWORD] [--timeout SECONDS] [--resolve-locally] COMMAND ...
+        Usage: socks5-client --proxy HOST:PORT|URI [--user NAME:PASSWORD] [--timeout SECONDS] [--resolve-locally] COMMAND ...
 
         Commands:
           connect HOST PORT      copy stdin to HOST:PORT through the proxy and the answer to stdout (like nc)
@@ -29,9 +30,12 @@ internal static class Program
           udp HOST PORT MESSAGE  send one datagram through a UDP association; print the reply's source and payload
           bind                   ask the proxy to listen; print its address, wait for one peer, print the peer's
                                  address, then behave like connect
+          resolve NAME           ask the proxy for NAME's address (Tor's RESOLVE) and print it
 
         Options:
           --proxy HOST:PORT      the SOCKS5 proxy (IPv6 as [::1]:1080)
+          --proxy URI            socks5://, socks5h://, socks4://, socks4a:// or http:// (CONNECT), with
+                                 optional USER:PASSWORD@ (percent-encoded); socks5 and socks4 resolve names here
           --user NAME:PASSWORD   RFC 1929 credentials (offers no-auth and username/password)
           --via HOST:PORT        reach the proxy through this SOCKS5 proxy first (a chain; no credentials)
           --timeout SECONDS      connect and handshake timeout, and how long udp waits for a reply (default 10)
@@ -74,6 +78,7 @@ internal static class Program
                 "connect" => await ConnectAsync(client, parsed, stop.Token),
                 "get" => await GetAsync(client, parsed, stop.Token),
                 "udp" => await UdpAsync(client, parsed, stop.Token),
+                "resolve" => await ResolveAsync(client, parsed, stop.Token),
                 _ => await BindAsync(client, stop.Token),
             };
         }
@@ -87,7 +92,7 @@ internal static class Program
             Console.Error.WriteLine("socks5-client: " + socks.Message);
             return 1;
         }
-        catch (Exception ex) when (ex is TimeoutException or HttpRequestException or IOException or OperationCanceledException or System.Net.Sockets.SocketException)
+        catch (Exception ex) when (ex is TimeoutException or NotSupportedException or HttpRequestException or IOException or OperationCanceledException or System.Net.Sockets.SocketException)
         {
             Console.Error.WriteLine("socks5-client: " + ex.Message.ReplaceLineEndings(" "));
             return 1;
@@ -98,6 +103,13 @@ internal static class Program
     {
         await using Socks5Tunnel tunnel = await client.ConnectAsync(args.Host!, args.Port, cancellationToken);
         await PumpAsync(tunnel, cancellationToken);
+        return 0;
+    }
+
+    private static async Task<int> ResolveAsync(Socks5Client client, Arguments args, CancellationToken cancellationToken)
+    {
+        IPAddress address = await client.ResolveAsync(args.Host!, cancellationToken);
+        Console.WriteLine(address);
         return 0;
     }
 

@@ -13,7 +13,10 @@ namespace Socks5.Protocol.Extensions.Hosting;
 /// </summary>
 public sealed class Socks5ProxyOptions
 {
-    /// <summary>The proxy: <c>127.0.0.1:1080</c>, <c>[::1]:1080</c> or <c>proxy.example:1080</c>. Required.</summary>
+    /// <summary>
+    /// The proxy: <c>127.0.0.1:1080</c>, <c>[::1]:1080</c> or <c>proxy.example:1080</c> (SOCKS5), or a URI that
+    /// <see cref="Socks5ClientOptions.FromUri"/> reads (<c>socks5h://</c>, <c>socks4a://</c>, <c>http://</c>...). Required.
+    /// </summary>
     public string? Proxy { get; set; }
 
     /// <summary>The RFC 1929 user name, when the proxy wants one.</summary>
@@ -33,24 +36,43 @@ public sealed class Socks5ProxyOptions
 
     /// <summary>A client for this proxy.</summary>
     /// <returns>A new <see cref="Socks5Client"/>.</returns>
-    /// <exception cref="OptionsValidationException"><see cref="Proxy"/> is missing or not a host and a port.</exception>
+    /// <exception cref="OptionsValidationException"><see cref="Proxy"/> is missing, or neither a host and a port nor a proxy URI.</exception>
     public Socks5Client CreateClient() => CreateClient(nameof(Proxy));
 
     internal Socks5Client CreateClient(string key)
     {
-        if (!TryParseProxy(Proxy, out EndPoint? proxy))
+        Socks5ClientOptions options;
+        if (Proxy is not null && Proxy.Contains("://", StringComparison.Ordinal))
         {
-            throw new OptionsValidationException(key, typeof(Socks5ProxyOptions), [$"{key}: '{Proxy}' is not a proxy address; write a host and a port, such as 127.0.0.1:1080, [::1]:1080 or proxy.example:1080."]);
+            // A URI brings its protocol, name resolution and credentials; the other keys still apply on top.
+            try
+            {
+                options = Socks5ClientOptions.FromUri(new Uri(Proxy, UriKind.Absolute));
+            }
+            catch (Exception ex) when (ex is UriFormatException or ArgumentException)
+            {
+                throw new OptionsValidationException(key, typeof(Socks5ProxyOptions), [$"{key}: '{Proxy}' is not a proxy URI: {ex.Message}"]);
+            }
+        }
+        else if (TryParseProxy(Proxy, out EndPoint? proxy))
+        {
+            options = new Socks5ClientOptions(proxy);
+        }
+        else
+        {
+            throw new OptionsValidationException(key, typeof(Socks5ProxyOptions), [$"{key}: '{Proxy}' is not a proxy address; write a host and a port, such as 127.0.0.1:1080, [::1]:1080 or proxy.example:1080, or a URI such as socks5h://127.0.0.1:1080."]);
         }
 
-        return new Socks5Client(new Socks5ClientOptions(proxy)
+        if (UserName is not null)
         {
-            UserName = UserName,
-            Password = Password,
-            ResolveNamesLocally = ResolveNamesLocally,
-            ConnectTimeout = ConnectTimeout,
-            HandshakeTimeout = HandshakeTimeout,
-        });
+            options.UserName = UserName;
+            options.Password = Password;
+        }
+
+        options.ResolveNamesLocally |= ResolveNamesLocally;
+        options.ConnectTimeout = ConnectTimeout;
+        options.HandshakeTimeout = HandshakeTimeout;
+        return new Socks5Client(options);
     }
 
     private static bool TryParseProxy(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out EndPoint? proxy)

@@ -22,6 +22,7 @@ internal static class Targets
     [
         "wire-request", "wire-reply", "greeting", "method-selection", "userpass-request", "userpass-reply",
         "gssapi", "udp-header", "engine-server", "engine-client", "socks4-request", "socks4-reply", "http-connect",
+        "http-response",
     ];
 
     public static Action<byte[]> Get(string name) => name switch
@@ -38,6 +39,7 @@ internal static class Targets
         "socks4-reply" => data => Parser(data, Socks4ReplySpan, Socks4ReplySequence),
         // No writer gives a request head back byte for byte: its fields are compared instead (span against sequence).
         "http-connect" => data => Parser(data, HttpConnectSpan, HttpConnectSequence, roundTrips: false),
+        "http-response" => data => Parser(data, HttpResponseSpan, HttpResponseSequence, roundTrips: false),
         "engine-server" => EngineDrivers.Server,
         "engine-client" => EngineDrivers.Client,
         _ => throw new ArgumentException("unknown target " + name + "; one of: " + string.Join(", ", Names)),
@@ -280,6 +282,33 @@ internal static class Targets
         if (status == OperationStatus.Done)
             DescribeHttp(w, request, input.Slice(0, consumed).ToArray());
         return (status, consumed, error);
+    }
+
+    private static Parsed HttpResponseSpan(ReadOnlySpan<byte> input, IBufferWriter<byte> w)
+    {
+        var status = HttpConnectResponse.TryParse(input, HttpLimit, out var code, out var consumed, out var error);
+        if (status == OperationStatus.Done)
+            DescribeHttpResponse(w, code, input.Slice(0, consumed));
+        return (status, consumed, error);
+    }
+
+    private static Parsed HttpResponseSequence(ReadOnlySequence<byte> input, IBufferWriter<byte> w)
+    {
+        Span<byte> scratch = stackalloc byte[HttpLimit];
+        var status = HttpConnectResponse.TryParse(input, scratch, HttpLimit, out var code, out var consumed, out var error);
+        if (status == OperationStatus.Done)
+            DescribeHttpResponse(w, code, input.Slice(0, consumed).ToArray());
+        return (status, consumed, error);
+    }
+
+    // A head always ends with the empty line within the limit and has a three-digit code.
+    private static void DescribeHttpResponse(IBufferWriter<byte> w, int code, ReadOnlySpan<byte> head)
+    {
+        if (head.Length > HttpLimit || !head.EndsWith("\r\n\r\n"u8) || !head.StartsWith("HTTP/1."u8))
+            PropertyViolation.Throw($"a response head of {head.Length} bytes that does not end with an empty line within the limit");
+        if (code is < 100 or > 999)
+            PropertyViolation.Throw($"status code {code}");
+        w.Write(BitConverter.GetBytes(code));
     }
 
     // The fields, for span and sequence to agree on, after the checks a head always passes.

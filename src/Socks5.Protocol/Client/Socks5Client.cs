@@ -1,5 +1,7 @@
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
+using System.Text;
 using System.IO.Pipelines;
 using System.IO;
 using System.Net.Sockets;
@@ -18,7 +20,9 @@ namespace Socks5.Protocol.Client;
 
 /// <summary>
 /// A SOCKS5 client: opens tunnels (CONNECT), accepts one inbound connection through the proxy (BIND), and relays
-/// datagrams (UDP ASSOCIATE), directly or through a chain of proxies (<see cref="Socks5ClientOptions.Via"/>).
+/// datagrams (UDP ASSOCIATE), directly or through a chain of proxies (<see cref="Socks5ClientOptions.Via"/>). It also
+/// opens tunnels through SOCKS4/4a and HTTP CONNECT proxies (<see cref="Socks5ClientOptions.Protocol"/>), and asks Tor
+/// to resolve names (<see cref="ResolveAsync"/>, <see cref="ResolvePtrAsync"/>).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -32,7 +36,7 @@ public sealed class Socks5Client
 {
     /// <summary>Creates a client.</summary>
     /// <param name="options">The proxy, credentials and timeouts. They are read on each call, so change them before sharing the client.</param>
-    /// <exception cref="ArgumentException">No proxy is set, or the credentials do not fit RFC 1929.</exception>
+    /// <exception cref="ArgumentException">No proxy is set, or the credentials do not fit the protocol (RFC 1929, a SOCKS4 USERID, HTTP Basic).</exception>
     public Socks5Client(Socks5ClientOptions options)
     {
         Options = options ?? throw new ArgumentNullException(nameof(options));
@@ -41,8 +45,19 @@ public sealed class Socks5Client
             throw new ArgumentException("Set the proxy's address.", nameof(options));
         }
 
-        // Fail here, not at the first connection, on credentials RFC 1929 cannot carry.
-        CreateAuthenticators();
+        // Fail here, not at the first connection, on credentials the protocol cannot carry.
+        if (options.Protocol == ProxyProtocol.Socks5)
+        {
+            CreateAuthenticators();
+        }
+        else if (options.Protocol == ProxyProtocol.Socks4)
+        {
+            _ = Socks4UserId();
+        }
+        else if (options.UserName?.IndexOf(':') >= 0)
+        {
+            throw new ArgumentException("An HTTP Basic user-id cannot contain a colon (RFC 7617 §2).", nameof(options));
+        }
     }
 
     /// <summary>Creates a client for a proxy that needs no authentication.</summary>
@@ -123,10 +138,12 @@ public sealed class Socks5Client
     /// <param name="cancellationToken">Cancels the operation up to the first reply; the connection is closed.</param>
     /// <returns>The pending BIND, with the proxy's listening address.</returns>
     /// <exception cref="ArgumentException">The expected peer is neither an IP nor a DNS endpoint, or its name does not fit SOCKS5.</exception>
+    /// <exception cref="NotSupportedException"><see cref="Socks5ClientOptions.Protocol"/> is not SOCKS5.</exception>
     /// <exception cref="Socks5Exception">The proxy refused, failed the handshake, or could not be reached.</exception>
     /// <exception cref="TimeoutException">The connect or handshake timeout passed.</exception>
     public Task<Socks5PendingBind> BindAsync(EndPoint? expectedPeer = null, CancellationToken cancellationToken = default)
     {
+        RequireSocks5("BIND");
         EndPoint destination = expectedPeer ?? new IPEndPoint(IPAddress.Any, 0);
         CheckDestination(destination, nameof(expectedPeer));
         return BindThroughProxyAsync(destination, cancellationToken);
@@ -139,6 +156,7 @@ public sealed class Socks5Client
     /// </summary>
     /// <param name="cancellationToken">Cancels the set-up; the connection and the UDP socket are closed.</param>
     /// <returns>The association. It ends when the proxy closes the control connection, or when it is disposed.</returns>
+    /// <exception cref="NotSupportedException"><see cref="Socks5ClientOptions.Protocol"/> is not SOCKS5.</exception>
     /// <exception cref="Socks5Exception">The proxy refused, failed the handshake, or could not be reached.</exception>
     /// <exception cref="TimeoutException">The connect or handshake timeout passed.</exception>
     /// <remarks>
@@ -147,6 +165,7 @@ public sealed class Socks5Client
     /// </remarks>
     public async Task<Socks5UdpAssociation> AssociateUdpAsync(CancellationToken cancellationToken = default)
     {
+        RequireSocks5("UDP ASSOCIATE");
         ProxyConnection proxy = await OpenAsync(null, cancellationToken).ConfigureAwait(false);
         Socket? udp = null;
         try
@@ -172,6 +191,67 @@ public sealed class Socks5Client
         }
     }
 
+    /// <summary>
+    /// Asks the proxy for the address of <paramref name="name"/> (Tor's RESOLVE, X'F0', over SOCKS5 or SOCKS4a): the name
+    /// is never looked up here, whatever <see cref="Socks5ClientOptions.ResolveNamesLocally"/> says.
+    /// </summary>
+    /// <param name="name">The host name.</param>
+    /// <param name="cancellationToken">Cancels the operation; the connection is closed.</param>
+    /// <returns>The address the proxy found (BND.ADDR of its reply).</returns>
+    /// <exception cref="ArgumentException">The name does not fit a request.</exception>
+    /// <exception cref="NotSupportedException"><see cref="Socks5ClientOptions.Protocol"/> is HTTP CONNECT.</exception>
+    /// <exception cref="Socks5Exception">The proxy refused (Tor's extended codes are named in the message), failed, answered with a name, or could not be reached.</exception>
+    /// <exception cref="TimeoutException">The connect or handshake timeout passed.</exception>
+    public async Task<IPAddress> ResolveAsync(string name, CancellationToken cancellationToken = default)
+    {
+        if (Options.Protocol == ProxyProtocol.HttpConnect)
+        {
+            throw new NotSupportedException("RESOLVE is a SOCKS5 and SOCKS4a command (Tor's); an HTTP proxy cannot resolve names for the client.");
+        }
+
+        var destination = new DnsEndPoint(name ?? throw new ArgumentNullException(nameof(name)), 0);
+        CheckName(destination, nameof(name));
+        EndPoint answer = await LookUpThroughProxyAsync(Command.Resolve, destination, cancellationToken).ConfigureAwait(false);
+        return answer is IPEndPoint ip
+            ? IPAddresses.Unmap(ip).Address
+            : throw new Socks5Exception($"The proxy {EndPoints.Format(Options.Proxy)} answered RESOLVE of {EndPoints.Escape(name)} with {EndPoints.Format(answer)}, not an address.", HandshakeFailure.None, ReplyCode.Succeeded, Options.Proxy, destination) { BoundAddress = answer };
+    }
+
+    /// <summary>Asks the proxy for the name of <paramref name="address"/> (Tor's RESOLVE_PTR, X'F1', SOCKS5 only).</summary>
+    /// <param name="address">The address, usually IPv4 (Tor answers for IPv4 only).</param>
+    /// <param name="cancellationToken">Cancels the operation; the connection is closed.</param>
+    /// <returns>The name the proxy found (BND.ADDR of its reply).</returns>
+    /// <exception cref="NotSupportedException"><see cref="Socks5ClientOptions.Protocol"/> is not SOCKS5.</exception>
+    /// <exception cref="Socks5Exception">The proxy refused, failed, answered with an address, or could not be reached.</exception>
+    /// <exception cref="TimeoutException">The connect or handshake timeout passed.</exception>
+    public async Task<string> ResolvePtrAsync(IPAddress address, CancellationToken cancellationToken = default)
+    {
+        RequireSocks5("RESOLVE_PTR");
+        var destination = new IPEndPoint(address ?? throw new ArgumentNullException(nameof(address)), 0);
+        EndPoint answer = await LookUpThroughProxyAsync(Command.ResolvePtr, destination, cancellationToken).ConfigureAwait(false);
+        return answer is DnsEndPoint name
+            ? name.Host
+            : throw new Socks5Exception($"The proxy {EndPoints.Format(Options.Proxy)} answered RESOLVE_PTR of {address} with {EndPoints.Format(answer)}, not a name.", HandshakeFailure.None, ReplyCode.Succeeded, Options.Proxy, destination) { BoundAddress = answer };
+    }
+
+    private void RequireSocks5(string command)
+    {
+        if (Options.Protocol != ProxyProtocol.Socks5)
+        {
+            throw new NotSupportedException($"{command} needs a SOCKS5 proxy; this client speaks {Options.Protocol}.");
+        }
+    }
+
+    private async Task<EndPoint> LookUpThroughProxyAsync(Command command, EndPoint destination, CancellationToken cancellationToken)
+    {
+        ProxyConnection proxy = await OpenAsync(destination, cancellationToken).ConfigureAwait(false);
+        using (proxy.Owner)
+        {
+            // The answer is in BND.ADDR as the proxy sent it: a name stays a name.
+            return await ExchangeAsync(proxy.Pipe, proxy.EndPoint, command, destination, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     // A destination SOCKS5 cannot carry is the caller's mistake: say so before the proxy is contacted. A name resolved
     // here never goes on the wire, so only a name sent to the proxy must fit ATYP X'03'.
     private void CheckDestination(EndPoint destination, string paramName)
@@ -180,24 +260,30 @@ public sealed class Socks5Client
         {
             case null:
                 throw new ArgumentNullException(paramName);
+            case IPEndPoint { AddressFamily: AddressFamily.InterNetworkV6 } ip when Options.Protocol == ProxyProtocol.Socks4 && !ip.Address.IsIPv4MappedToIPv6:
+                throw new ArgumentException($"SOCKS4 carries IPv4 addresses only, not {EndPoints.Format(destination)}.", paramName);
             case IPEndPoint:
             case DnsEndPoint when Options.ResolveNamesLocally:
                 return;
-            case DnsEndPoint:
-                Span<byte> buffer = stackalloc byte[Socks5EndPoint.MaxAddressLength];
-                try
-                {
-                    _ = Socks5EndPoint.FromEndPoint(destination, buffer);
-                }
-                catch (ArgumentException ex)
-                {
-                    // The inner exception says why (empty, longer than 255 bytes, not a valid international name).
-                    throw new ArgumentException($"The name {EndPoints.Format(destination)} cannot be sent to a SOCKS5 proxy: {ex.Message}", paramName, ex);
-                }
-
+            case DnsEndPoint name:
+                CheckName(name, paramName);
                 return;
             default:
                 throw new ArgumentException($"SOCKS5 destinations are IP or DNS endpoints, not {destination.GetType().Name}.", paramName);
+        }
+    }
+
+    private static void CheckName(DnsEndPoint destination, string paramName)
+    {
+        Span<byte> buffer = stackalloc byte[Socks5EndPoint.MaxAddressLength];
+        try
+        {
+            _ = Socks5EndPoint.FromEndPoint(destination, buffer);
+        }
+        catch (ArgumentException ex)
+        {
+            // The inner exception says why (empty, longer than 255 bytes, not a valid international name).
+            throw new ArgumentException($"The name {EndPoints.Format(destination)} cannot be sent to a proxy: {ex.Message}", paramName, ex);
         }
     }
 
@@ -232,7 +318,10 @@ public sealed class Socks5Client
     }
 
     /// <summary>Runs the handshake one step (to the first reply for BIND, else to the final one), applying a timeout.</summary>
-    internal async Task<ClientEvent> StepAsync(Socks5ClientHandshake handshake, IDuplexPipe transport, EndPoint? proxy, EndPoint destination, TimeSpan timeout, CancellationToken cancellationToken)
+    internal Task<ClientEvent> StepAsync(Socks5ClientHandshake handshake, IDuplexPipe transport, EndPoint? proxy, EndPoint destination, TimeSpan timeout, CancellationToken cancellationToken) =>
+        StepAsync(handshake.Engine, handshake.RunAsync, transport, proxy, destination, timeout, cancellationToken);
+
+    private static async Task<ClientEvent> StepAsync(IClientEngine engine, Func<CancellationToken, ValueTask<ClientEvent>> run, IDuplexPipe transport, EndPoint? proxy, EndPoint destination, TimeSpan timeout, CancellationToken cancellationToken)
     {
         ClientEvent e;
         using (var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -247,7 +336,7 @@ public sealed class Socks5Client
             {
                 try
                 {
-                    e = await handshake.RunAsync(limit.Token).ConfigureAwait(false);
+                    e = await run(limit.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (limit.IsCancellationRequested)
                 {
@@ -255,7 +344,7 @@ public sealed class Socks5Client
                 }
                 catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException && !limit.IsCancellationRequested)
                 {
-                    throw Socks5ClientErrors.Transport(ex, handshake.Engine.State, handshake.Engine.Command, proxy, destination);
+                    throw Socks5ClientErrors.Transport(ex, engine.State, engine.Command, proxy, destination);
                 }
             }
 
@@ -264,13 +353,13 @@ public sealed class Socks5Client
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 throw new TimeoutException(
-                    $"The proxy {EndPoints.Format(proxy)} did not finish the {Socks5ClientErrors.Name(handshake.Engine.Command)} handshake to {EndPoints.Format(destination)} within {timeout.TotalSeconds:0.###} s.");
+                    $"The proxy {EndPoints.Format(proxy)} did not finish the {Socks5ClientErrors.Name(engine.Command)} handshake to {EndPoints.Format(destination)} within {timeout.TotalSeconds:0.###} s.");
             }
         }
 
         if (e == ClientEvent.MustClose)
         {
-            throw Socks5ClientErrors.FromHandshake(handshake.Engine, proxy, destination);
+            throw Socks5ClientErrors.FromHandshake(engine, proxy, destination);
         }
 
         return e;
@@ -280,10 +369,10 @@ public sealed class Socks5Client
     {
         // Current during the handshake only (the caller's context is untouched); it ends when the reply is known.
         using Activity? activity = Socks5Telemetry.Source.HasListeners() ? Socks5Telemetry.Source.StartActivity("socks5.client.connect", ActivityKind.Client) : null;
-        Socks5ClientHandshake handshake;
+        EndPoint bound;
         try
         {
-            handshake = await HandshakeAsync(transport, proxy, Command.Connect, destination, cancellationToken).ConfigureAwait(false);
+            bound = await ExchangeAsync(transport, proxy, Command.Connect, destination, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (activity is not null)
         {
@@ -297,7 +386,104 @@ public sealed class Socks5Client
         }
 
         activity?.SetTag(Socks5Telemetry.ReplyCodeTag, Socks5Telemetry.ReplyCodeValue(ReplyCode.Succeeded));
-        return new Socks5Tunnel(transport, owner, destination, EndPoints.ReplaceUnspecified(handshake.Engine.BoundAddress.ToEndPoint(), null));
+        return new Socks5Tunnel(transport, owner, destination, EndPoints.ReplaceUnspecified(bound, null));
+    }
+
+    // One request and its reply in the configured protocol: CONNECT, RESOLVE or RESOLVE_PTR. Returns the reply's
+    // address (BND, DSTIP for SOCKS4, 0.0.0.0:0 for HTTP, which has none).
+    private async Task<EndPoint> ExchangeAsync(IDuplexPipe transport, EndPoint? proxy, Command command, EndPoint destination, CancellationToken cancellationToken)
+    {
+        if (Options.Protocol == ProxyProtocol.Socks5)
+        {
+            Socks5ClientHandshake handshake = await HandshakeAsync(transport, proxy, command, destination, cancellationToken).ConfigureAwait(false);
+            return handshake.Engine.BoundAddress.ToEndPoint();
+        }
+
+        EndPoint requested = command == Command.Connect
+            ? await ResolveLocallyAsync(destination, proxy, cancellationToken).ConfigureAwait(false)
+            : destination;
+        IClientEngine engine = CreateEngine(requested, command);
+        long started = Stopwatch.GetTimestamp();
+        Exception? error = null;
+        try
+        {
+            await StepAsync(engine, token => RunAsync(transport, engine, token), transport, proxy, destination, Options.HandshakeTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+            throw;
+        }
+        finally
+        {
+            RecordHandshake(command, started, error);
+        }
+
+        return engine is Socks4ClientEngine socks4 ? socks4.BoundAddress.ToEndPoint() : new IPEndPoint(IPAddress.Any, 0);
+    }
+
+    // The loop Socks5ClientHandshake runs, for the engines that have no public adapter.
+    private static async ValueTask<ClientEvent> RunAsync(IDuplexPipe transport, IClientEngine engine, CancellationToken cancellationToken)
+    {
+        if (engine.State == ClientEngineState.NotStarted)
+        {
+            engine.Start(transport.Output);
+            await transport.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return await HandshakeReader.ReadAsync(
+            transport,
+            (ReadOnlySpan<byte> input, bool isFinalBlock, out int consumed) => engine.Process(input, transport.Output, out consumed, isFinalBlock),
+            () => engine.MaxMessageLength,
+            ClientEvent.NeedMoreData,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private IClientEngine CreateEngine(EndPoint destination, Command command)
+    {
+        // SOCKS4 carries IPv4 only: an IPv4-mapped IPv6 address goes as the IPv4 address it maps.
+        if (Options.Protocol == ProxyProtocol.Socks4 && destination is IPEndPoint mapped)
+        {
+            destination = IPAddresses.Unmap(mapped);
+        }
+
+        Span<byte> buffer = stackalloc byte[Socks5EndPoint.MaxAddressLength];
+        Socks5EndPoint target = Socks5EndPoint.FromEndPoint(destination, buffer);
+        if (Options.Protocol == ProxyProtocol.Socks4)
+        {
+            return new Socks4ClientEngine(command, target, Socks4UserId());
+        }
+
+        // authority-form: host:port, an IPv6 address in brackets; a name is ASCII already (IDNA applied).
+        string host = target.AddressType switch
+        {
+            AddressType.DomainName => Encoding.ASCII.GetString(target.Address.ToArray()),
+            AddressType.IPv6 => "[" + new IPAddress(target.Address.ToArray()) + "]",
+            _ => new IPAddress(target.Address.ToArray()).ToString(),
+        };
+        byte[] authority = Encoding.ASCII.GetBytes(host + ":" + target.Port.ToString(CultureInfo.InvariantCulture));
+        byte[] credentials = [];
+        if (Options.UserName is not null)
+        {
+            byte[] user = Encoding.UTF8.GetBytes(Options.UserName);
+            byte[] password = Encoding.UTF8.GetBytes(Options.Password ?? string.Empty);
+            credentials = new byte[HttpBasicCredentials.GetEncodedLength(user, password)];
+            HttpBasicCredentials.TryEncode(user, password, credentials, out _);
+        }
+
+        return new HttpConnectClientEngine(authority, credentials);
+    }
+
+    // USERID: the user name as UTF-8, or nothing.
+    private byte[] Socks4UserId()
+    {
+        byte[] userId = Options.UserName is null ? [] : Encoding.UTF8.GetBytes(Options.UserName);
+        if (userId.Length > Socks4Request.MaxUserIdLength || Array.IndexOf(userId, (byte)0) >= 0)
+        {
+            throw new ArgumentException($"A SOCKS4 USERID has at most {Socks4Request.MaxUserIdLength} bytes of UTF-8 and no NUL.", "options");
+        }
+
+        return userId;
     }
 
     private async Task<Socks5ClientHandshake> HandshakeAsync(IDuplexPipe transport, EndPoint? proxy, Command command, EndPoint destination, CancellationToken cancellationToken)
@@ -307,27 +493,9 @@ public sealed class Socks5Client
             throw new ArgumentNullException(nameof(destination));
         }
 
-        EndPoint requested = destination;
-        if (Options.ResolveNamesLocally && destination is DnsEndPoint name)
-        {
-            IPAddress[] addresses;
-            try
-            {
-                addresses = await ResolveAsync(name.Host, cancellationToken).ConfigureAwait(false);
-            }
-            catch (SocketException ex)
-            {
-                throw new Socks5Exception($"Could not resolve {EndPoints.Escape(name.Host)}: {ex.Message}", HandshakeFailure.None, null, proxy, destination, ex);
-            }
-
-            if (addresses.Length == 0)
-            {
-                throw new Socks5Exception($"The name {EndPoints.Escape(name.Host)} has no address.", HandshakeFailure.None, null, proxy, destination);
-            }
-
-            requested = new IPEndPoint(addresses[0], name.Port);
-        }
-
+        EndPoint requested = command is Command.Resolve or Command.ResolvePtr
+            ? destination
+            : await ResolveLocallyAsync(destination, proxy, cancellationToken).ConfigureAwait(false);
         var handshake = new Socks5ClientHandshake(transport, CreateEngine(command, requested));
         long started = Stopwatch.GetTimestamp();
         Exception? error = null;
@@ -342,21 +510,57 @@ public sealed class Socks5Client
         }
         finally
         {
-            RecordHandshake(handshake.Engine, started, error);
+            RecordHandshake(command, started, error);
         }
 
         return handshake;
     }
 
+    // With ResolveNamesLocally, a name becomes its first address (its first IPv4 address for SOCKS4).
+    private async Task<EndPoint> ResolveLocallyAsync(EndPoint destination, EndPoint? proxy, CancellationToken cancellationToken)
+    {
+        if (!Options.ResolveNamesLocally || destination is not DnsEndPoint name)
+        {
+            return destination;
+        }
+
+        IPAddress[] addresses;
+        try
+        {
+            addresses = await LookUpAsync(name.Host, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException ex)
+        {
+            throw new Socks5Exception($"Could not resolve {EndPoints.Escape(name.Host)}: {ex.Message}", HandshakeFailure.None, null, proxy, destination, ex);
+        }
+
+        bool ipv4Only = Options.Protocol == ProxyProtocol.Socks4;
+        foreach (IPAddress address in addresses)
+        {
+            IPAddress plain = IPAddresses.Unmap(address);
+            if (!ipv4Only)
+            {
+                return new IPEndPoint(address, name.Port);
+            }
+
+            if (plain.AddressFamily == AddressFamily.InterNetwork)
+            {
+                return new IPEndPoint(plain, name.Port);
+            }
+        }
+
+        throw new Socks5Exception($"The name {EndPoints.Escape(name.Host)} has no {(ipv4Only ? "IPv4 " : string.Empty)}address.", HandshakeFailure.None, null, proxy, destination);
+    }
+
     // socks5.client.handshake.duration, up to the reply that ends this step (the first one for BIND).
-    private static void RecordHandshake(Socks5ClientEngine engine, long started, Exception? error)
+    private static void RecordHandshake(Command command, long started, Exception? error)
     {
         if (!Socks5Telemetry.ClientHandshakeDuration.Enabled)
         {
             return;
         }
 
-        var tags = new TagList { { Socks5Telemetry.CommandTag, Socks5Telemetry.CommandValue(engine.Command) } };
+        var tags = new TagList { { Socks5Telemetry.CommandTag, Socks5Telemetry.CommandValue(command) } };
         if (error is Socks5Exception { ReplyCode: { } refused })
         {
             tags.Add(Socks5Telemetry.ReplyCodeTag, Socks5Telemetry.ReplyCodeValue(refused));
@@ -440,7 +644,7 @@ public sealed class Socks5Client
             return await SocketPipe.ConnectAsync(proxy, cancellationToken).ConfigureAwait(false);
         }
 
-        IPAddress[] addresses = await ResolveAsync(name.Host, cancellationToken).ConfigureAwait(false);
+        IPAddress[] addresses = await LookUpAsync(name.Host, cancellationToken).ConfigureAwait(false);
         if (addresses.Length == 0)
         {
             throw new SocketException((int)SocketError.HostNotFound);
@@ -512,7 +716,7 @@ public sealed class Socks5Client
 
                 try
                 {
-                    addresses = await ResolveAsync(name.Host, limit.Token).ConfigureAwait(false);
+                    addresses = await LookUpAsync(name.Host, limit.Token).ConfigureAwait(false);
                 }
                 catch (SocketException ex)
                 {
@@ -559,7 +763,7 @@ public sealed class Socks5Client
     };
 
     // The injected resolver, or the system's. A failure is the SocketException Dns throws.
-    private async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
+    private async Task<IPAddress[]> LookUpAsync(string host, CancellationToken cancellationToken)
     {
         if (Options.Resolver is { } resolve)
         {

@@ -10,7 +10,48 @@ namespace Socks5.Protocol.Client;
 /// <summary>Turns a failed client handshake into a <see cref="Socks5Exception"/> whose message says what the proxy did.</summary>
 internal static class Socks5ClientErrors
 {
-    public static Socks5Exception FromHandshake(Socks5ClientEngine engine, EndPoint? proxy, EndPoint destination)
+    public static Socks5Exception FromHandshake(IClientEngine engine, EndPoint? proxy, EndPoint destination) => engine switch
+    {
+        Socks4ClientEngine socks4 => FromSocks4(socks4, proxy, destination),
+        HttpConnectClientEngine http => FromHttp(http, proxy, destination),
+        _ => FromSocks5((Socks5ClientEngine)engine, proxy, destination),
+    };
+
+    private static Socks5Exception FromSocks4(Socks4ClientEngine engine, EndPoint? proxy, EndPoint destination)
+    {
+        string who = proxy is null ? "The SOCKS4 proxy" : "The SOCKS4 proxy " + EndPoints.Format(proxy);
+        string request = $"{Name(engine.Command)} to {EndPoints.Format(destination)}";
+        string message = engine.Failure switch
+        {
+            HandshakeFailure.RequestRejected => $"{who} refused {request}: {Describe(engine.ReplyCode)} (CD {(byte)engine.ReplyCode}).",
+            HandshakeFailure.MalformedMessage => $"{who} sent a malformed reply ({engine.ParseError}) to {request}.",
+            _ => $"{who} closed the connection before its reply to {request} was complete.",
+        };
+        return new Socks5Exception(message, engine.Failure, null, proxy, destination)
+        {
+            Socks4ReplyCode = engine.Failure == HandshakeFailure.RequestRejected ? engine.ReplyCode : null,
+        };
+    }
+
+    private static Socks5Exception FromHttp(HttpConnectClientEngine engine, EndPoint? proxy, EndPoint destination)
+    {
+        string who = proxy is null ? "The HTTP proxy" : "The HTTP proxy " + EndPoints.Format(proxy);
+        string target = EndPoints.Format(destination);
+        string message = engine.Failure switch
+        {
+            HandshakeFailure.AuthenticationFailed => $"{who} wants credentials for CONNECT to {target} or refused those sent (407 Proxy Authentication Required).",
+            HandshakeFailure.RequestRejected => $"{who} refused CONNECT to {target} with status {engine.StatusCode}.",
+            HandshakeFailure.MalformedMessage => $"{who} sent a malformed response ({engine.ParseError}) to CONNECT to {target}.",
+            HandshakeFailure.MessageTooLong => $"{who} sent a response head larger than {engine.MaxHeadLength} bytes to CONNECT to {target}.",
+            _ => $"{who} closed the connection before its response to CONNECT to {target} was complete.",
+        };
+        return new Socks5Exception(message, engine.Failure, null, proxy, destination)
+        {
+            HttpStatusCode = engine.StatusCode == 0 ? null : engine.StatusCode,
+        };
+    }
+
+    private static Socks5Exception FromSocks5(Socks5ClientEngine engine, EndPoint? proxy, EndPoint destination)
     {
         string who = proxy is null ? "The proxy" : "The proxy " + EndPoints.Format(proxy);
         string command = Name(engine.Command);
@@ -106,6 +147,14 @@ internal static class Socks5ClientErrors
         ReplyCode.OnionServiceInvalidAddress => "onion service invalid address",
         ReplyCode.OnionServiceIntroductionTimedOut => "onion service introduction timed out",
         _ => "unassigned reply code",
+    };
+
+    private static string Describe(Socks4ReplyCode code) => code switch
+    {
+        Socks4ReplyCode.RequestRejectedOrFailed => "request rejected or failed",
+        Socks4ReplyCode.CannotConnectToIdentd => "request rejected because the server cannot connect to identd on the client",
+        Socks4ReplyCode.DifferentUserIds => "request rejected because the client program and identd report different user-ids",
+        _ => "unknown reply code",
     };
 
     private static string Stage(ClientEngineState state) => state switch

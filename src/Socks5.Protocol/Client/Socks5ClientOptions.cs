@@ -27,9 +27,71 @@ public sealed class Socks5ClientOptions
     /// <summary>The proxy's address.</summary>
     public EndPoint? Proxy { get; set; }
 
+    /// <summary>The protocol spoken to <see cref="Proxy"/>: SOCKS5 (the default), SOCKS4/4a or HTTP CONNECT.</summary>
+    public ProxyProtocol Protocol { get; set; }
+
+    /// <summary>
+    /// Options for the proxy a URI names, as curl reads them: <c>socks5://</c> (names resolved here),
+    /// <c>socks5h://</c> (names sent to the proxy), <c>socks4://</c> (names resolved here: SOCKS4 carries IPv4 only),
+    /// <c>socks4a://</c> (names sent to the proxy) and <c>http://</c> (CONNECT). A missing port is 1080 for SOCKS and
+    /// 80 for HTTP (as <see cref="WebProxy"/> reads an <c>http</c> URI). <c>user:password@</c> becomes
+    /// <see cref="UserName"/> and <see cref="Password"/>, percent-decoded.
+    /// </summary>
+    /// <param name="proxy">An absolute URI with one of the schemes above, a host, and no path, query or fragment.</param>
+    /// <returns>New options; the other settings keep their defaults.</returns>
+    /// <exception cref="ArgumentException">The URI is relative, has another scheme, no host, or a path, query or fragment.</exception>
+    public static Socks5ClientOptions FromUri(Uri proxy)
+    {
+        if (proxy is null)
+        {
+            throw new ArgumentNullException(nameof(proxy));
+        }
+
+        if (!proxy.IsAbsoluteUri)
+        {
+            throw new ArgumentException($"A proxy URI is absolute, e.g. socks5h://host:1080, not {proxy.OriginalString}.", nameof(proxy));
+        }
+
+        (ProxyProtocol protocol, bool resolveLocally, int defaultPort) = proxy.Scheme switch
+        {
+            "socks5" => (ProxyProtocol.Socks5, true, 1080),
+            "socks5h" => (ProxyProtocol.Socks5, false, 1080),
+            "socks4" => (ProxyProtocol.Socks4, true, 1080),
+            "socks4a" => (ProxyProtocol.Socks4, false, 1080),
+            "http" => (ProxyProtocol.HttpConnect, false, 80),
+            _ => throw new ArgumentException($"A proxy URI's scheme is socks5, socks5h, socks4, socks4a or http, not {proxy.Scheme}.", nameof(proxy)),
+        };
+
+        if (proxy.HostNameType == UriHostNameType.Unknown || proxy.IdnHost.Length == 0)
+        {
+            throw new ArgumentException($"The proxy URI {proxy} names no host.", nameof(proxy));
+        }
+
+        if (proxy.AbsolutePath != "/" || proxy.Query.Length > 0 || proxy.Fragment.Length > 0)
+        {
+            throw new ArgumentException($"A proxy URI is scheme://[user:password@]host[:port], without a path, query or fragment: {proxy}.", nameof(proxy));
+        }
+
+        // Uri keeps the brackets of an IPv6 literal in Host; IdnHost gives a name as ASCII (punycode).
+        string host = proxy.HostNameType == UriHostNameType.IPv6 ? proxy.Host.Trim('[', ']') : proxy.IdnHost;
+        int port = proxy.IsDefaultPort || proxy.Port < 0 ? defaultPort : proxy.Port;
+        var options = new Socks5ClientOptions(host, port) { Protocol = protocol, ResolveNamesLocally = resolveLocally };
+        if (proxy.UserInfo.Length > 0)
+        {
+            // user:password, each percent-encoded; the first colon separates them (a user name cannot hold one).
+            string info = proxy.UserInfo;
+            int colon = info.IndexOf(':');
+            options.UserName = Uri.UnescapeDataString(colon < 0 ? info : info.Substring(0, colon));
+            options.Password = colon < 0 ? null : Uri.UnescapeDataString(info.Substring(colon + 1));
+        }
+
+        return options;
+    }
+
     /// <summary>
     /// The RFC 1929 user name. When it is set, the greeting offers X'00' and X'02' (as curl does) and the proxy picks;
-    /// when it is null, X'02' is not offered. 1 to 255 bytes of UTF-8.
+    /// when it is null, X'02' is not offered. 1 to 255 bytes of UTF-8. With <see cref="ProxyProtocol.Socks4"/> it is the
+    /// USERID (no NUL, at most 255 bytes); with <see cref="ProxyProtocol.HttpConnect"/> the Basic user-id (no colon).
     /// </summary>
     public string? UserName { get; set; }
 

@@ -6,8 +6,8 @@ using Socks5.Protocol.Wire;
 namespace Socks5.Protocol.Client;
 
 /// <summary>
-/// A SOCKS5 exchange failed: the proxy refused the request (<see cref="ReplyCode"/> holds REP, kept raw even when it is not
-/// one RFC 1928 names), rejected the credentials, picked a method that was not offered, sent something malformed, closed the
+/// An exchange with the proxy failed: the proxy refused the request (<see cref="ReplyCode"/> holds REP, kept raw even when it is not
+/// one RFC 1928 names; <see cref="Socks4ReplyCode"/> or <see cref="HttpStatusCode"/> for the other protocols), rejected the credentials, picked a method that was not offered, sent something malformed, closed the
 /// connection early, named an address the client cannot use (<see cref="BoundAddress"/>), or could not be reached at all.
 /// Text the proxy sent (a domain name may hold any byte) is escaped in <see cref="Exception.Message"/>.
 /// </summary>
@@ -85,6 +85,18 @@ public sealed class Socks5Exception : Exception
     /// is never 0. Null for every other failure, and for other methods.
     /// </summary>
     public byte? UsernamePasswordStatus { get; init; }
+
+    /// <summary>
+    /// With <see cref="ProxyProtocol.Socks4"/>: CD of the proxy's reply when it refused (91 to 93, or any other byte), kept
+    /// raw. <see cref="ReplyCode"/> is null then. Null for SOCKS5 and HTTP.
+    /// </summary>
+    public Socks4ReplyCode? Socks4ReplyCode { get; init; }
+
+    /// <summary>
+    /// With <see cref="ProxyProtocol.HttpConnect"/>: the status code of the proxy's answer when it was not 2xx (407 with
+    /// <see cref="HandshakeFailure.AuthenticationFailed"/> when it wants credentials or refused them). Null otherwise.
+    /// </summary>
+    public int? HttpStatusCode { get; init; }
 
     /// <summary>With <see cref="HandshakeFailure.UnexpectedMethod"/> or <see cref="HandshakeFailure.NoAcceptableMethod"/>: the METHOD the proxy sent.</summary>
     public AuthenticationMethod? SelectedMethod { get; init; }

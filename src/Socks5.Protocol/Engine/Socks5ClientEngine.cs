@@ -26,7 +26,7 @@ namespace Socks5.Protocol.Engine;
 /// Calls out of order throw <see cref="InvalidOperationException"/>.
 /// </para>
 /// </remarks>
-public sealed class Socks5ClientEngine
+public sealed class Socks5ClientEngine : IClientEngine
 {
     private readonly IReadOnlyList<ISocks5ClientAuthenticator> _authenticators;
     private readonly bool _offerNoAuthentication;
@@ -134,7 +134,8 @@ public sealed class Socks5ClientEngine
 
     /// <summary>
     /// BND.ADDR and BND.PORT of the final reply: the proxy's outgoing address (CONNECT), the peer's address (BIND), or the
-    /// relay's address (UDP ASSOCIATE). Also set for a failure reply.
+    /// relay's address (UDP ASSOCIATE), the answer of Tor's RESOLVE (an address) or RESOLVE_PTR (a name). Also set for a
+    /// failure reply, unless its ATYP was unknown (Tor sends 0 when a lookup fails).
     /// </summary>
     /// <exception cref="InvalidOperationException">No final reply has arrived.</exception>
     public Socks5EndPoint BoundAddress => GetReplyAddress(_finalReply, _finalReplyLength);
@@ -254,6 +255,14 @@ public sealed class Socks5ClientEngine
 
                     if (status == OperationStatus.InvalidData)
                     {
+                        // Tor answers a failed RESOLVE or RESOLVE_PTR with ATYP 0: a refusal carries no address, so
+                        // its REP is still the answer.
+                        if (error == ParseError.UnknownAddressType && rest[1] != (byte)ReplyCode.Succeeded)
+                        {
+                            ReplyCode = (ReplyCode)rest[1];
+                            return Fail(HandshakeFailure.RequestRejected, ParseError.None);
+                        }
+
                         return Fail(HandshakeFailure.MalformedMessage, error);
                     }
 

@@ -13,7 +13,7 @@ using System.Buffers.Text;
 
 namespace Socks5.Protocol.Wire;
 
-/// <summary>Decodes the Basic credentials of a Proxy-Authorization value into a caller's buffer, allocating nothing.</summary>
+/// <summary>Encodes and decodes the Basic credentials of a Proxy-Authorization value, allocating nothing.</summary>
 public static class HttpBasicCredentials
 {
     /// <summary>
@@ -71,4 +71,51 @@ public static class HttpBasicCredentials
         password = text.Slice(colon + 1);
         return OperationStatus.Done;
     }
+
+    /// <summary>The length of <c>Basic &lt;base64 of user:password&gt;</c> for these credentials.</summary>
+    /// <param name="userName">The user-id: bytes without a colon.</param>
+    /// <param name="password">The password: any bytes.</param>
+    /// <returns>The value's length.</returns>
+    /// <exception cref="ArgumentException">The user-id contains a colon (the first colon ends it).</exception>
+    public static int GetEncodedLength(ReadOnlySpan<byte> userName, ReadOnlySpan<byte> password)
+    {
+        if (userName.IndexOf((byte)':') >= 0)
+        {
+            throw new ArgumentException("A Basic user-id cannot contain a colon (RFC 7617 §2).", nameof(userName));
+        }
+
+        return Scheme.Length + Base64.GetMaxEncodedToUtf8Length(userName.Length + 1 + password.Length);
+    }
+
+    /// <summary>Writes <c>Basic &lt;base64 of user:password&gt;</c>, the value of a Proxy-Authorization field.</summary>
+    /// <param name="userName">The user-id: bytes without a colon.</param>
+    /// <param name="password">The password: any bytes.</param>
+    /// <param name="destination">Where to write.</param>
+    /// <param name="bytesWritten">The bytes written; 0 when false.</param>
+    /// <returns>False, with nothing written, when the destination is too small.</returns>
+    /// <exception cref="ArgumentException">The user-id contains a colon (nothing is written).</exception>
+    public static bool TryEncode(ReadOnlySpan<byte> userName, ReadOnlySpan<byte> password, Span<byte> destination, out int bytesWritten)
+    {
+        int length = GetEncodedLength(userName, password);
+        bytesWritten = 0;
+        if (destination.Length < length)
+        {
+            return false;
+        }
+
+        // user:password goes at the end of the destination, then is encoded in place towards the front.
+        Span<byte> encoded = destination.Slice(Scheme.Length, length - Scheme.Length);
+        int plainLength = userName.Length + 1 + password.Length;
+        Span<byte> plain = encoded.Slice(encoded.Length - plainLength);
+        userName.CopyTo(plain);
+        plain[userName.Length] = (byte)':';
+        password.CopyTo(plain.Slice(userName.Length + 1));
+        plain.CopyTo(encoded);
+        Base64.EncodeToUtf8InPlace(encoded, plainLength, out _);
+        Scheme.CopyTo(destination);
+        bytesWritten = length;
+        return true;
+    }
+
+    private static ReadOnlySpan<byte> Scheme => "Basic "u8;
 }

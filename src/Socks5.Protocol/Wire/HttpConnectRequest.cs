@@ -18,6 +18,9 @@
 //   recipient accept, is refused), no empty lines before the request line, single spaces in it, no obsolete line
 //   folding, no whitespace between a field name and its colon (§5.1), no CR, LF or NUL inside a value (§5.5), and an
 //   HTTP/1.1 request carries exactly one Host field (§3.2). The head is bounded (8 KiB unless the caller says).
+//
+//   The writer sends the head above: the request line, Host with the same authority, and Proxy-Authorization when the
+//   client has credentials.
 using System;
 using System.Buffers;
 using Socks5.Protocol.Internal;
@@ -356,6 +359,103 @@ public readonly ref struct HttpConnectRequest
         }
 
         return TryParse(SequenceHelper.GetSpan(source, scratch, maxHeadLength), maxHeadLength, out request, out bytesConsumed, out error);
+    }
+
+    /// <summary>The length of the CONNECT head <see cref="TryWrite"/> writes.</summary>
+    /// <param name="authority">The target, <c>host:port</c> (an IPv6 host in brackets), as visible ASCII.</param>
+    /// <param name="proxyAuthorization">The Proxy-Authorization value (e.g. <c>Basic dXNlcjpwYXNz</c>); empty for none.</param>
+    /// <returns>The head's length.</returns>
+    /// <exception cref="ArgumentException">
+    /// The authority is empty or has a byte outside visible ASCII, or the value has a control character (CR, LF, NUL...).
+    /// </exception>
+    public static int GetLength(ReadOnlySpan<byte> authority, ReadOnlySpan<byte> proxyAuthorization)
+    {
+        if (authority.IsEmpty || authority.Length > MaxAuthorityLength)
+        {
+            ThrowHelper.ThrowArgument($"A CONNECT target has 1 to {MaxAuthorityLength} bytes.", nameof(authority));
+        }
+
+        foreach (byte b in authority)
+        {
+            if (!HttpSyntax.IsVisibleAscii(b))
+            {
+                ThrowHelper.ThrowArgument("A CONNECT target is visible ASCII: host:port.", nameof(authority));
+            }
+        }
+
+        foreach (byte b in proxyAuthorization)
+        {
+            if (!HttpSyntax.IsFieldValueChar(b))
+            {
+                ThrowHelper.ThrowArgument("A field value cannot hold CR, LF, NUL or another control character.", nameof(proxyAuthorization));
+            }
+        }
+
+        int length = ConnectStart.Length + authority.Length + HostStart.Length + authority.Length + 2 + 2;
+        return proxyAuthorization.IsEmpty ? length : length + AuthorizationStart.Length + proxyAuthorization.Length + 2;
+    }
+
+    /// <summary>
+    /// Writes a CONNECT head: <c>CONNECT host:port HTTP/1.1</c>, <c>Host: host:port</c>, <c>Proxy-Authorization</c> when a
+    /// value is given, and the empty line.
+    /// </summary>
+    /// <param name="authority">The target, <c>host:port</c> (an IPv6 host in brackets), as visible ASCII.</param>
+    /// <param name="proxyAuthorization">The Proxy-Authorization value; empty for none.</param>
+    /// <param name="destination">Where to write.</param>
+    /// <param name="bytesWritten">The bytes written; 0 when false.</param>
+    /// <returns>False, with nothing written, when the destination is too small.</returns>
+    /// <exception cref="ArgumentException">As <see cref="GetLength"/> (nothing is written).</exception>
+    public static bool TryWrite(ReadOnlySpan<byte> authority, ReadOnlySpan<byte> proxyAuthorization, Span<byte> destination, out int bytesWritten)
+    {
+        int length = GetLength(authority, proxyAuthorization);
+        if (destination.Length < length)
+        {
+            bytesWritten = 0;
+            return false;
+        }
+
+        int offset = Append(destination, 0, ConnectStart);
+        offset = Append(destination, offset, authority);
+        offset = Append(destination, offset, HostStart);
+        offset = Append(destination, offset, authority);
+        offset = Append(destination, offset, "\r\n"u8);
+        if (!proxyAuthorization.IsEmpty)
+        {
+            offset = Append(destination, offset, AuthorizationStart);
+            offset = Append(destination, offset, proxyAuthorization);
+            offset = Append(destination, offset, "\r\n"u8);
+        }
+
+        bytesWritten = Append(destination, offset, "\r\n"u8);
+        return true;
+    }
+
+    /// <summary>Writes a CONNECT head to <paramref name="writer"/> (see <see cref="TryWrite"/>).</summary>
+    /// <param name="writer">The writer.</param>
+    /// <param name="authority">The target, <c>host:port</c>.</param>
+    /// <param name="proxyAuthorization">The Proxy-Authorization value; empty for none.</param>
+    /// <returns>The bytes written.</returns>
+    /// <exception cref="ArgumentException">As <see cref="GetLength"/> (nothing is written).</exception>
+    public static int Write(IBufferWriter<byte> writer, ReadOnlySpan<byte> authority, ReadOnlySpan<byte> proxyAuthorization)
+    {
+        int length = GetLength(authority, proxyAuthorization);
+        bool ok = TryWrite(authority, proxyAuthorization, BufferWriterHelper.GetSpan(writer, length), out int written);
+        return BufferWriterHelper.Commit(writer, ok, written);
+    }
+
+    // A 255-byte host in brackets, a colon and five digits.
+    private const int MaxAuthorityLength = 255 + 2 + 1 + 5;
+
+    private static ReadOnlySpan<byte> ConnectStart => "CONNECT "u8;
+
+    private static ReadOnlySpan<byte> HostStart => " HTTP/1.1\r\nHost: "u8;
+
+    private static ReadOnlySpan<byte> AuthorizationStart => "Proxy-Authorization: "u8;
+
+    private static int Append(Span<byte> destination, int offset, ReadOnlySpan<byte> text)
+    {
+        text.CopyTo(destination.Slice(offset));
+        return offset + text.Length;
     }
 
     // authority-form = uri-host ":" port, uri-host = IP-literal / IPv4address / reg-name (RFC 3986 §3.2.2). The host

@@ -11,15 +11,223 @@
 //
 //   A 2xx answer to CONNECT must not carry Content-Length (RFC 9110 §8.6); every other answer here says
 //   Content-Length: 0, so that the client knows where it ends and may retry on the same connection (after a 407).
+//
+//   A client reads the head only: the status code says whether the tunnel is open, and a 2xx head is followed at once by
+//   tunnel data, so the parser consumes exactly the head. Other answers end the exchange (the client closes), so their
+//   content is never read. Each line ends with CRLF; a bare LF, a NUL or an obsolete line folding is refused.
 using System;
 using System.Buffers;
 using Socks5.Protocol.Internal;
 
 namespace Socks5.Protocol.Wire;
 
-/// <summary>Writes a proxy's HTTP/1.1 response to a CONNECT request (or to another method, refused).</summary>
+/// <summary>Writes a proxy's HTTP/1.1 response to a CONNECT request (or to another method, refused), and reads its head.</summary>
 public static class HttpConnectResponse
 {
+    /// <summary>The head size limit of the overloads without one: 8 KiB, the status line, the fields and the empty line.</summary>
+    public const int DefaultMaxHeadLength = 8 * 1024;
+
+    // "HTTP/1.x 200" without the reason: the shortest status line a parser can judge.
+    private const int StatusCodeEnd = 12;
+
+    /// <summary>Parses a response head of at most <see cref="DefaultMaxHeadLength"/> bytes (see the overload with a limit).</summary>
+    /// <param name="source">The bytes received.</param>
+    /// <param name="statusCode">The status code (100 to 999) when <c>Done</c>; otherwise 0.</param>
+    /// <param name="bytesConsumed">The head's length, up to and including the empty line, when <c>Done</c>; otherwise 0.</param>
+    /// <param name="error">Why, when <c>InvalidData</c>.</param>
+    /// <returns><c>Done</c>, <c>NeedMoreData</c> or <c>InvalidData</c>. Only <c>Done</c> consumes anything.</returns>
+    public static OperationStatus TryParse(ReadOnlySpan<byte> source, out int statusCode, out int bytesConsumed, out ParseError error) =>
+        TryParse(source, DefaultMaxHeadLength, out statusCode, out bytesConsumed, out error);
+
+    /// <summary>
+    /// Parses the head of a proxy's answer to CONNECT (status line, fields, empty line) from the start of <paramref name="source"/>.
+    /// The fields are checked for syntax only; what follows the head (tunnel data, or the content of a refusal) is not consumed.
+    /// </summary>
+    /// <param name="source">The bytes received.</param>
+    /// <param name="maxHeadLength">The largest head accepted, the empty line included.</param>
+    /// <param name="statusCode">The status code (100 to 999) when <c>Done</c>; otherwise 0.</param>
+    /// <param name="bytesConsumed">The head's length, up to and including the empty line, when <c>Done</c>; otherwise 0.</param>
+    /// <param name="error">
+    /// Why, when <c>InvalidData</c>: <see cref="ParseError.InvalidStatusLine"/> (known from the first bytes that are not
+    /// <c>HTTP/1.</c>), <see cref="ParseError.InvalidHeader"/> or <see cref="ParseError.HeadTooLarge"/> (no empty line
+    /// within <paramref name="maxHeadLength"/> bytes).
+    /// </param>
+    /// <returns><c>Done</c>, <c>NeedMoreData</c> or <c>InvalidData</c>. Only <c>Done</c> consumes anything.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxHeadLength"/> is less than 1.</exception>
+    public static OperationStatus TryParse(ReadOnlySpan<byte> source, int maxHeadLength, out int statusCode, out int bytesConsumed, out ParseError error)
+    {
+        if (maxHeadLength < 1)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(maxHeadLength), "The head size limit is at least 1 byte.");
+        }
+
+        statusCode = 0;
+        bytesConsumed = 0;
+        error = ParseError.None;
+        ReadOnlySpan<byte> head = source.Length > maxHeadLength ? source.Slice(0, maxHeadLength) : source;
+
+        // A peer that is not an HTTP proxy (a SOCKS server answering) is known from its first bytes.
+        ReadOnlySpan<byte> prefix = "HTTP/1."u8;
+        int known = Math.Min(head.Length, prefix.Length);
+        if (!head.Slice(0, known).SequenceEqual(prefix.Slice(0, known)))
+        {
+            error = ParseError.InvalidStatusLine;
+            return OperationStatus.InvalidData;
+        }
+
+        int code = 0;
+        int lineStart = 0;
+        while (true)
+        {
+            ReadOnlySpan<byte> rest = head.Slice(lineStart);
+            int lf = rest.IndexOf((byte)'\n');
+            ReadOnlySpan<byte> line = lf < 0 ? rest : rest.Slice(0, lf);
+            bool first = lineStart == 0;
+
+            // A complete line ends with CR; a partial one may not hold a CR yet.
+            int cr = line.IndexOf((byte)'\r');
+            if (cr >= 0 && cr != line.Length - 1)
+            {
+                error = first ? ParseError.InvalidStatusLine : ParseError.InvalidHeader;
+                return OperationStatus.InvalidData;
+            }
+
+            if (lf >= 0 && cr < 0)
+            {
+                // A bare LF.
+                error = first ? ParseError.InvalidStatusLine : ParseError.InvalidHeader;
+                return OperationStatus.InvalidData;
+            }
+
+            ReadOnlySpan<byte> content = cr >= 0 ? line.Slice(0, cr) : line;
+            bool valid = first ? IsStatusLine(content, lf >= 0, out code) : IsFieldLine(content, lf >= 0);
+            if (!valid)
+            {
+                error = first ? ParseError.InvalidStatusLine : ParseError.InvalidHeader;
+                return OperationStatus.InvalidData;
+            }
+
+            if (lf < 0)
+            {
+                if (source.Length >= maxHeadLength)
+                {
+                    error = ParseError.HeadTooLarge;
+                    return OperationStatus.InvalidData;
+                }
+
+                return OperationStatus.NeedMoreData;
+            }
+
+            lineStart += lf + 1;
+            if (!first && content.IsEmpty)
+            {
+                statusCode = code;
+                bytesConsumed = lineStart;
+                return OperationStatus.Done;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Parses a response head of at most <paramref name="maxHeadLength"/> bytes, copying it into <paramref name="scratch"/> when it crosses segments.
+    /// </summary>
+    /// <param name="source">The bytes received.</param>
+    /// <param name="scratch">At least <paramref name="maxHeadLength"/> bytes, used only when the head crosses segments.</param>
+    /// <param name="maxHeadLength">The largest head accepted, the empty line included.</param>
+    /// <param name="statusCode">The status code when <c>Done</c>; otherwise 0.</param>
+    /// <param name="bytesConsumed">The head's length when <c>Done</c>; otherwise 0.</param>
+    /// <param name="error">Why, when <c>InvalidData</c> (see the span overload).</param>
+    /// <returns>As the span overload.</returns>
+    /// <exception cref="ArgumentException"><paramref name="scratch"/> is smaller than <paramref name="maxHeadLength"/> and was needed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxHeadLength"/> is less than 1.</exception>
+    public static OperationStatus TryParse(in ReadOnlySequence<byte> source, Span<byte> scratch, int maxHeadLength, out int statusCode, out int bytesConsumed, out ParseError error)
+    {
+        if (maxHeadLength < 1)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(maxHeadLength), "The head size limit is at least 1 byte.");
+        }
+
+        return TryParse(SequenceHelper.GetSpan(source, scratch, maxHeadLength), maxHeadLength, out statusCode, out bytesConsumed, out error);
+    }
+
+    // status-line = HTTP-version SP status-code SP [ reason-phrase ]. The prefix "HTTP/1." was checked. A recipient
+    // should accept a line that ends right after the code (RFC 9112 §4), so the SP before the reason is optional.
+    private static bool IsStatusLine(ReadOnlySpan<byte> line, bool complete, out int code)
+    {
+        code = 0;
+        for (int i = 7; i < line.Length && i < StatusCodeEnd; i++)
+        {
+            bool ok = i switch
+            {
+                7 => HttpSyntax.IsDigit(line[i]),
+                8 => line[i] == ' ',
+                9 => line[i] is >= (byte)'1' and <= (byte)'9',
+                _ => HttpSyntax.IsDigit(line[i]),
+            };
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        if (line.Length < StatusCodeEnd)
+        {
+            return !complete;
+        }
+
+        if (line.Length > StatusCodeEnd && line[StatusCodeEnd] != ' ')
+        {
+            return false;
+        }
+
+        for (int i = StatusCodeEnd + 1; i < line.Length; i++)
+        {
+            if (!HttpSyntax.IsFieldValueChar(line[i]))
+            {
+                return false;
+            }
+        }
+
+        code = ((line[9] - '0') * 100) + ((line[10] - '0') * 10) + (line[11] - '0');
+        return true;
+    }
+
+    // field-line = field-name ":" OWS field-value OWS; the empty line ends the head. Only the syntax matters here.
+    private static bool IsFieldLine(ReadOnlySpan<byte> line, bool complete)
+    {
+        if (line.IsEmpty)
+        {
+            return true;
+        }
+
+        int i = 0;
+        while (i < line.Length && HttpSyntax.IsTokenChar(line[i]))
+        {
+            i++;
+        }
+
+        if (i == line.Length)
+        {
+            // Only a name so far: fine until the line ends without its colon.
+            return !complete;
+        }
+
+        if (i == 0 || line[i] != ':')
+        {
+            return false;
+        }
+
+        for (i++; i < line.Length; i++)
+        {
+            if (!HttpSyntax.IsFieldValueChar(line[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static ReadOnlySpan<byte> Version => "HTTP/1.1 "u8;
 
     private static ReadOnlySpan<byte> Empty => "Content-Length: 0\r\n\r\n"u8;

@@ -65,6 +65,12 @@ public enum ParseError : byte
     /// 1 to 255 bytes: a name with a byte a URI host does not allow, or a bracketed literal that is not an IPv6 address.
     /// </summary>
     InvalidRequestTarget,
+
+    /// <summary>
+    /// The status line of an HTTP response is not <c>HTTP/1.x SP 3DIGIT [ SP reason-phrase ] CRLF</c> (RFC 9112 §4): the
+    /// peer is not an HTTP/1 proxy, or a byte of the line is out of place.
+    /// </summary>
+    InvalidStatusLine,
 }
 
 /// <summary>Helpers for <see cref="ParseError"/>.</summary>

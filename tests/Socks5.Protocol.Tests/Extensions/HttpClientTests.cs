@@ -60,6 +60,25 @@ public sealed class HttpClientTests
     }
 
     [Fact]
+    public void Proxy_may_be_a_uri_whose_scheme_gives_the_protocol()
+    {
+        Socks5ClientOptions socks4a = new Socks5ProxyOptions { Proxy = "socks4a://bob@127.0.0.1:1081" }.CreateClient().Options;
+        Assert.Equal(ProxyProtocol.Socks4, socks4a.Protocol);
+        Assert.False(socks4a.ResolveNamesLocally);
+        Assert.Equal("bob", socks4a.UserName);
+        Assert.Equal(new IPEndPoint(IPAddress.Loopback, 1081), socks4a.Proxy);
+
+        Socks5ClientOptions http = new Socks5ProxyOptions { Proxy = "http://127.0.0.1:3128", UserName = "alice", Password = "pw", HandshakeTimeout = TimeSpan.FromSeconds(3) }.CreateClient().Options;
+        Assert.Equal(ProxyProtocol.HttpConnect, http.Protocol);
+        Assert.Equal(("alice", "pw"), (http.UserName, http.Password));
+        Assert.Equal(TimeSpan.FromSeconds(3), http.HandshakeTimeout);
+
+        Assert.True(new Socks5ProxyOptions { Proxy = "socks5://127.0.0.1", ResolveNamesLocally = false }.CreateClient().Options.ResolveNamesLocally);
+        OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => new Socks5ProxyOptions { Proxy = "ftp://127.0.0.1:21" }.CreateClient());
+        Assert.Contains("ftp", Assert.Single(error.Failures), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UseSocks5PerRequestProxy_sends_each_request_through_its_own_proxy_never_a_pooled_connection_of_another()
     {
         await using Socks5Server first = StartProxy();

@@ -227,6 +227,41 @@ public sealed class OurClientDantedTests(DantedFixture danted) : OurClientTest
         Assert.Equal(HandshakeFailure.AuthenticationFailed, socks.Failure);
         Assert.Equal((byte)1, socks.UsernamePasswordStatus);
     }
+
+    private Socks5Client Socks4Client(EndPoint proxy, bool resolveLocally = false) =>
+        new(new Socks5ClientOptions(proxy) { Protocol = ProxyProtocol.Socks4, ResolveNamesLocally = resolveLocally, ConnectTimeout = ClientTimeout, HandshakeTimeout = ClientTimeout });
+
+    // danted speaks SOCKS4 too (no "protocol:" line limits it) on the instance whose socksmethod is none.
+    [PeerFact("danted", "dante-server")]
+    public async Task Socks4_Connect_EchoComesBack()
+    {
+        using Socks5Tunnel tunnel = await ConnectAndAssertEchoAsync(Socks4Client(danted.Proxy4), Targets.Echo4);
+    }
+
+    [PeerFact("danted", "dante-server")]
+    public async Task Socks4_NameResolvedHere_EchoComesBack()
+    {
+        // socks4:// resolves names on the client: localhost comes from the hosts file, never from DNS.
+        using Socks5Tunnel tunnel = await Socks4Client(danted.Proxy4, resolveLocally: true).ConnectAsync("localhost", Targets.EchoPort, Ct);
+        await RawSocks5Client.AssertEchoAsync(tunnel.Stream, Ct);
+    }
+
+    [PeerFact("danted", "dante-server")]
+    public async Task Socks4a_Name_RefusedWithCd91()
+    {
+        // danted does not implement SOCKS4a: a name (DSTIP 0.0.0.1) is refused, and the code reaches the caller.
+        Socks5Exception e = await Assert.ThrowsAsync<Socks5Exception>(() => Socks4Client(danted.Proxy4).ConnectAsync("localhost", Targets.EchoPort, Ct));
+        Assert.Equal(Socks4ReplyCode.RequestRejectedOrFailed, e.Socks4ReplyCode);
+        Assert.Equal(HandshakeFailure.RequestRejected, e.Failure);
+    }
+
+    [PeerFact("danted", "dante-server")]
+    public async Task Socks4_UsernameOnlyInstance_RefusesWithCd91()
+    {
+        // SOCKS4 has no username method, so the instance that requires one refuses every SOCKS4 request.
+        Socks5Exception e = await Assert.ThrowsAsync<Socks5Exception>(() => Socks4Client(danted.AuthProxy4).ConnectAsync(Targets.Echo4, Ct));
+        Assert.Equal(Socks4ReplyCode.RequestRejectedOrFailed, e.Socks4ReplyCode);
+    }
 }
 
 /// <summary>

@@ -152,6 +152,39 @@ public sealed class OurClientV2rayTests(V2rayFixture v2ray) : OurClientTest
         Socks5Client client = Client(v2ray.Proxy4);
         await AssertFailsAsync(() => client.BindAsync(null, Ct), HandshakeFailure.RequestRejected, ReplyCode.CommandNotSupported);
     }
+
+    private static Socks5Client ClientFor(Uri proxy)
+    {
+        Socks5ClientOptions options = Socks5ClientOptions.FromUri(proxy);
+        options.ConnectTimeout = ClientTimeout;
+        options.HandshakeTimeout = ClientTimeout;
+        return new Socks5Client(options);
+    }
+
+    // v2ray's socks inbound speaks SOCKS4 and 4a as well.
+    [PeerFact("v2ray", "v2ray")]
+    public async Task Socks4a_ConnectByName_EchoComesBack()
+    {
+        using Socks5Tunnel tunnel = await ClientFor(new Uri($"socks4a://127.0.0.1:{v2ray.Port}")).ConnectAsync("localhost", v2ray.Targets.EchoPort, Ct);
+        await RawSocks5Client.AssertEchoAsync(tunnel.Stream, Ct);
+    }
+
+    [PeerFact("v2ray", "v2ray")]
+    public async Task HttpConnect_WithBasicCredentials_EchoComesBack()
+    {
+        using Socks5Tunnel tunnel = await ConnectAndAssertEchoAsync(ClientFor(new Uri($"http://{User}:{Password}@127.0.0.1:{v2ray.HttpPort}")), v2ray.Targets.Echo4);
+    }
+
+    [PeerTheory("v2ray", "v2ray")]
+    [InlineData(null)]
+    [InlineData("wrong")]
+    public async Task HttpConnect_WithoutTheRightCredentials_Surfaces407(string? password)
+    {
+        string userInfo = password is null ? string.Empty : $"{User}:{password}@";
+        Socks5Exception e = await Assert.ThrowsAsync<Socks5Exception>(() => ClientFor(new Uri($"http://{userInfo}127.0.0.1:{v2ray.HttpPort}")).ConnectAsync(v2ray.Targets.Echo4, Ct));
+        Assert.Equal(HandshakeFailure.AuthenticationFailed, e.Failure);
+        Assert.Equal(407, e.HttpStatusCode);
+    }
 }
 
 /// <summary>The library's client against tor with no network: its error reply must surface.</summary>
@@ -178,4 +211,42 @@ public sealed class OurClientTorTests(TorFixture tor) : OurClientTest
         Socks5Exception e = await AssertFailsAsync(() => client.ConnectAsync("localhost", tor.Targets.EchoPort, Ct), HandshakeFailure.RequestRejected, ReplyCode.GeneralFailure);
         Assert.Equal(new DnsEndPoint("localhost", tor.Targets.EchoPort), e.Destination);
     }
+
+    // What tor answers with no network (its SocksPort has ExtendedErrors): an IP literal resolves at once, an onion name
+    // or a private address fails at once with REP 4 and ATYP 0, and a malformed onion address gets X'F6'.
+    [PeerTheory("tor", "tor", "socat", "socat")]
+    [InlineData("127.0.0.1")]
+    [InlineData("::1")]
+    public async Task Resolve_OfAnIpLiteral_AnswersTheAddress(string literal) =>
+        Assert.Equal(IPAddress.Parse(literal), await Client(tor.Proxy4).ResolveAsync(literal, Ct));
+
+    [PeerFact("tor", "tor", "socat", "socat")]
+    public async Task Resolve_OfAnOnionName_SurfacesHostUnreachable()
+    {
+        Socks5Exception e = await AssertFailsAsync(() => Client(tor.Proxy4).ResolveAsync("aaaa.onion", Ct), HandshakeFailure.RequestRejected, ReplyCode.HostUnreachable);
+        Assert.Contains("refused RESOLVE to aaaa.onion:0: host unreachable (REP 0x04)", e.Message, StringComparison.Ordinal);
+    }
+
+    [PeerFact("tor", "tor", "socat", "socat")]
+    public async Task ResolvePtr_OfLoopback_SurfacesHostUnreachable() =>
+        await AssertFailsAsync(() => Client(tor.Proxy4).ResolvePtrAsync(IPAddress.Loopback, Ct), HandshakeFailure.RequestRejected, ReplyCode.HostUnreachable);
+
+    [PeerFact("tor", "tor", "socat", "socat")]
+    public async Task ConnectToAMalformedOnionAddress_SurfacesTorsExtendedCodeByName()
+    {
+        Socks5Exception e = await AssertFailsAsync(() => Client(tor.Proxy4).ConnectAsync("aaaa.onion", 80, Ct), HandshakeFailure.RequestRejected, ReplyCode.OnionServiceInvalidAddress);
+        Assert.Contains("onion service invalid address (REP 0xF6)", e.Message, StringComparison.Ordinal);
+    }
+
+    [PeerFact("tor", "tor", "socat", "socat")]
+    public async Task Socks4a_ResolvesAnIpLiteral_AndSurfacesRefusalsAsCd91()
+    {
+        Socks5Client client = new(new Socks5ClientOptions(tor.Proxy4) { Protocol = ProxyProtocol.Socks4, ConnectTimeout = ClientTimeout, HandshakeTimeout = ClientTimeout });
+        Assert.Equal(IPAddress.Loopback, await client.ResolveAsync("127.0.0.1", Ct));
+        Socks5Exception e = await Assert.ThrowsAsync<Socks5Exception>(() => client.ConnectAsync("localhost", tor.Targets.EchoPort, Ct));
+        Assert.Equal(Socks4ReplyCode.RequestRejectedOrFailed, e.Socks4ReplyCode);
+        e = await Assert.ThrowsAsync<Socks5Exception>(() => client.ResolveAsync("aaaa.onion", Ct));
+        Assert.Equal(Socks4ReplyCode.RequestRejectedOrFailed, e.Socks4ReplyCode);
+    }
 }
+

@@ -239,7 +239,10 @@ public sealed class ShadowsocksFixture : Socks5PeerFixture
     }
 }
 
-/// <summary>One v2ray with two socks inbounds on 127.0.0.1 (UDP on): noauth, and password socksuser/sockspass; a freedom outbound.</summary>
+/// <summary>
+/// One v2ray with two socks inbounds on 127.0.0.1 (UDP on): noauth, and password socksuser/sockspass; an http inbound
+/// (CONNECT) with the same password; a freedom outbound.
+/// </summary>
 public sealed class V2rayFixture : Socks5PeerFixture
 {
     public V2rayFixture()
@@ -247,10 +250,16 @@ public sealed class V2rayFixture : Socks5PeerFixture
     {
     }
 
+    /// <summary>The http inbound, which wants Basic socksuser/sockspass.</summary>
+    public IPEndPoint HttpProxy4 => new(IPAddress.Loopback, HttpPort);
+
+    public int HttpPort { get; private set; }
+
     protected override async Task StartAsync()
     {
         Port = Loopback.GetFreePort(udpToo: true);
         AuthPort = Loopback.GetFreePort(udpToo: true);
+        HttpPort = Loopback.GetFreePort();
         string config = WriteConfig("v2ray.json", $$"""
             {
               "log": { "loglevel": "info", "access": "$DIR/v2ray-access.log", "error": "$DIR/v2ray-error.log" },
@@ -258,13 +267,15 @@ public sealed class V2rayFixture : Socks5PeerFixture
                 { "tag": "socks-noauth", "listen": "127.0.0.1", "port": {{Port}}, "protocol": "socks",
                   "settings": { "auth": "noauth", "udp": true, "ip": "127.0.0.1" } },
                 { "tag": "socks-auth", "listen": "127.0.0.1", "port": {{AuthPort}}, "protocol": "socks",
-                  "settings": { "auth": "password", "accounts": [ { "user": "{{User}}", "pass": "{{Password}}" } ], "udp": true, "ip": "127.0.0.1" } }
+                  "settings": { "auth": "password", "accounts": [ { "user": "{{User}}", "pass": "{{Password}}" } ], "udp": true, "ip": "127.0.0.1" } },
+                { "tag": "http-auth", "listen": "127.0.0.1", "port": {{HttpPort}}, "protocol": "http",
+                  "settings": { "accounts": [ { "user": "{{User}}", "pass": "{{Password}}" } ] } }
               ],
               "outbounds": [ { "tag": "direct", "protocol": "freedom", "settings": {} } ]
             }
             """);
         PeerProcess v2ray = Start("v2ray", "v2ray", ["-config", config]);
-        await Task.WhenAll(WaitAsync(v2ray, Port), WaitAsync(v2ray, AuthPort));
+        await Task.WhenAll(WaitAsync(v2ray, Port), WaitAsync(v2ray, AuthPort), WaitAsync(v2ray, HttpPort));
     }
 }
 
@@ -292,7 +303,7 @@ public sealed class TorFixture : Socks5PeerFixture
         string socket = Path.Combine(torDir, "socks.sock");
         string torrc = WriteConfig("torrc", $"""
             DataDirectory $DIR/tor/data
-            SocksPort unix:{socket}
+            SocksPort unix:{socket} ExtendedErrors
             SocksPolicy accept *
             ControlPort 0
             Log notice stdout

@@ -45,9 +45,11 @@ public sealed class WireParser
 
     public static WireParser HttpConnect { get; } = new(nameof(HttpConnectRequest), ParseHttpConnect, ParseHttpConnect);
 
+    public static WireParser HttpResponse { get; } = new(nameof(HttpConnectResponse), ParseHttpResponse, ParseHttpResponse);
+
     public static IReadOnlyList<WireParser> All { get; } = new[]
     {
-        Greeting, MethodSelection, UserPassRequest, UserPassReply, Gssapi, Request, Reply, UdpHeader, Socks4Request, Socks4Reply, HttpConnect,
+        Greeting, MethodSelection, UserPassRequest, UserPassReply, Gssapi, Request, Reply, UdpHeader, Socks4Request, Socks4Reply, HttpConnect, HttpResponse,
     };
 
     /// <summary>An HTTP head's fields as text, e.g. "CONNECT example.com:443 1 03 example.com 443 True Basic x".</summary>
@@ -192,6 +194,18 @@ public sealed class WireParser
     {
         OperationStatus status = HttpConnectRequest.TryParse(source, stackalloc byte[HttpHeadLimit], HttpHeadLimit, out HttpConnectRequest request, out int consumed, out ParseError error);
         return ParseOutcome.Of(status, consumed, error, status == OperationStatus.Done ? Describe(request) : string.Empty);
+    }
+
+    private static ParseOutcome ParseHttpResponse(byte[] source)
+    {
+        OperationStatus status = HttpConnectResponse.TryParse(source, HttpHeadLimit, out int code, out int consumed, out ParseError error);
+        return ParseOutcome.Of(status, consumed, error, status == OperationStatus.Done ? code.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty);
+    }
+
+    private static ParseOutcome ParseHttpResponse(ReadOnlySequence<byte> source)
+    {
+        OperationStatus status = HttpConnectResponse.TryParse(source, stackalloc byte[HttpHeadLimit], HttpHeadLimit, out int code, out int consumed, out ParseError error);
+        return ParseOutcome.Of(status, consumed, error, status == OperationStatus.Done ? code.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty);
     }
 
     /// <summary>

@@ -93,7 +93,8 @@ internal sealed partial class Socks5ServerConnection
 
                 if (result.IsCompleted)
                 {
-                    _failure = HandshakeFailure.ConnectionClosed;
+                    // A client that goes away after a 407 failed to authenticate; the report keeps saying so.
+                    _failure = _failure == HandshakeFailure.None ? HandshakeFailure.ConnectionClosed : _failure;
                     return OperationStatus.NeedMoreData;
                 }
 

@@ -48,6 +48,8 @@ public sealed class ServerArguments
           --no-udp                     answer UDP ASSOCIATE with X'07' (command not supported)
           --no-socks4                  do not serve SOCKS4/4a: such a client is closed without a reply
           --no-http-connect            do not serve HTTP CONNECT: such a client is closed without a reply
+          --resolve                    serve Tor's RESOLVE and RESOLVE_PTR (X'F0', X'F1'): names and addresses
+                                       looked up for the client, within the egress policy (default: X'07')
           --advertise ADDRESS          the address put in BIND and UDP ASSOCIATE replies (behind NAT)
           --deny-private               never connect or send to this machine or private networks (loopback,
                                        10/8, 172.16/12, 192.168/16, 100.64/10, 169.254/16 with cloud metadata,
@@ -109,6 +111,9 @@ public sealed class ServerArguments
 
     /// <summary>False with <c>--no-http-connect</c>.</summary>
     public bool EnableHttpConnect { get; private set; } = true;
+
+    /// <summary>True with <c>--resolve</c>.</summary>
+    public bool EnableResolve { get; private set; }
 
     /// <summary><c>--advertise</c>.</summary>
     public IPAddress? AdvertisedAddress { get; private set; }
@@ -234,6 +239,9 @@ public sealed class ServerArguments
                 case "--no-http-connect":
                     parsed.EnableHttpConnect = false;
                     break;
+                case "--resolve":
+                    parsed.EnableResolve = true;
+                    break;
                 case "--advertise":
                     if (Value() is { } advertise)
                     {
@@ -308,6 +316,7 @@ public sealed class ServerArguments
             EnableUdpAssociate = EnableUdpAssociate,
             EnableSocks4 = EnableSocks4,
             EnableHttpConnect = EnableHttpConnect,
+            EnableResolve = EnableResolve,
             AdvertisedAddress = AdvertisedAddress,
             MaxConnectionsPerUser = MaxConnectionsPerUser,
             MaxBytesPerSecondPerUser = MaxBytesPerSecondPerUser,

@@ -226,7 +226,7 @@ internal sealed partial class Socks5ServerConnection
     }
 
     // The answer of a SOCKS4 or HTTP client, mapped from the SOCKS5 reply the shared path decided on.
-    private async ValueTask<ServerEvent> ReplyOtherAsync(ReplyCode code, CancellationToken cancellationToken)
+    private async ValueTask<ServerEvent> ReplyOtherAsync(ReplyCode code, EndPoint? bound, CancellationToken cancellationToken)
     {
         if (_protocol == ProxyProtocol.HttpConnect)
         {
@@ -241,16 +241,20 @@ internal sealed partial class Socks5ServerConnection
         }
         else
         {
-            // DSTPORT and DSTIP of a CONNECT reply are ignored by the client (the SOCKS4 document): zeros.
-            Socks4Reply.Write(_client.Output, code == ReplyCode.Succeeded ? Socks4ReplyCode.RequestGranted : Socks4ReplyCode.RequestRejectedOrFailed, new Socks5EndPoint(AddressType.IPv4, Zeros, 0));
+            // DSTPORT and DSTIP of a CONNECT reply are ignored by the client (the SOCKS4 document): zeros. A RESOLVE
+            // answer (Tor) is its IPv4 address there.
+            Span<byte> buffer = stackalloc byte[Socks5EndPoint.MaxAddressLength];
+            buffer.Clear();
+            Socks5EndPoint address = bound is IPEndPoint { AddressFamily: System.Net.Sockets.AddressFamily.InterNetwork } ip
+                ? Socks5EndPoint.FromIPEndPoint(new IPEndPoint(ip.Address, 0), buffer)
+                : new Socks5EndPoint(AddressType.IPv4, buffer.Slice(0, 4), 0);
+            Socks4Reply.Write(_client.Output, code == ReplyCode.Succeeded ? Socks4ReplyCode.RequestGranted : Socks4ReplyCode.RequestRejectedOrFailed, address);
             await _client.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
         EndHandshake(null, null);
         return code == ReplyCode.Succeeded ? ServerEvent.Established : ServerEvent.MustClose;
     }
-
-    private static ReadOnlySpan<byte> Zeros => [0, 0, 0, 0];
 
     private async ValueTask WriteHttpAsync(int statusCode, CancellationToken cancellationToken)
     {

@@ -237,6 +237,8 @@ internal sealed partial class Socks5ServerConnection
     {
         _ when _overUserLimit => ReplyOnlyAsync(ReplyCode.ConnectionNotAllowed, cancellationToken),
         Command.Connect => ConnectAsync(request, cancellationToken),
+        Command.Resolve when _options.EnableResolve && _protocol != ProxyProtocol.Socks4 => ResolveCommand.ResolveAsync(this, request, cancellationToken),
+        Command.ResolvePtr when _options.EnableResolve && _protocol == ProxyProtocol.Socks5 => ResolveCommand.ResolvePtrAsync(this, request, cancellationToken),
         _ when _protocol != ProxyProtocol.Socks5 => ReplyOnlyAsync(ReplyCode.CommandNotSupported, cancellationToken), // SOCKS4 BIND
         Command.Bind when _options.EnableBind => BindCommand.RunAsync(this, request, cancellationToken),
         Command.UdpAssociate when _options.EnableUdpAssociate => UdpAssociateCommand.RunAsync(this, request, cancellationToken),
@@ -342,7 +344,7 @@ internal sealed partial class Socks5ServerConnection
 
         if (_protocol != ProxyProtocol.Socks5)
         {
-            return await ReplyOtherAsync(code, cancellationToken).ConfigureAwait(false);
+            return await ReplyOtherAsync(code, bound, cancellationToken).ConfigureAwait(false);
         }
 
         Socks5ServerHandshake handshake = Handshake;

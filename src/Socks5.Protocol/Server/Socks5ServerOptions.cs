@@ -160,6 +160,22 @@ public sealed class Socks5ServerOptions
     public bool EnableHttpConnect { get; set; } = true;
 
     /// <summary>
+    /// Whether Tor's RESOLVE (X'F0', SOCKS5 and SOCKS4a) and RESOLVE_PTR (X'F1', SOCKS5) are served; otherwise they are
+    /// answered X'07' (SOCKS4: 91). Default false: a lookup through the proxy reveals what its resolver sees, which a
+    /// plain SOCKS proxy does not offer. RESOLVE answers BND.ADDR with the first address of the name (<see cref="Resolver"/>)
+    /// that the egress policy and the access rule allow (X'02' when all are refused, X'04' when there is none; SOCKS4a:
+    /// the first IPv4 one). RESOLVE_PTR names an address through <see cref="ReverseResolver"/> (or the system's),
+    /// only when the egress policy allows that address (X'02' otherwise, X'04' when it has no name).
+    /// </summary>
+    public bool EnableResolve { get; set; }
+
+    /// <summary>
+    /// The reverse lookup of RESOLVE_PTR: an address's name, or null when it has none. Null uses the system's
+    /// (<see cref="Dns.GetHostEntryAsync(IPAddress)"/>).
+    /// </summary>
+    public Func<IPAddress, CancellationToken, ValueTask<string?>>? ReverseResolver { get; set; }
+
+    /// <summary>
     /// Whether a CONNECT, a BIND peer or a UDP datagram may use one of this server's own listen end points: a port it
     /// listens on (or the one a connection handed to <see cref="Socks5Server.HandleConnectionAsync"/> came in on) at any
     /// address of this machine (its listen address, loopback, any interface address, IPv4-mapped or not). Default false:

@@ -35,6 +35,7 @@ public class ServerArgumentsTests
         Assert.Equal(new Socks5ServerOptions().MaxConnections, options.MaxConnections);
         Assert.True(options.EnableSocks4); // every protocol on the one port unless turned off
         Assert.True(options.EnableHttpConnect);
+        Assert.False(options.EnableResolve);
         Assert.Equal(0, options.MaxConnectionsPerUser);
         Assert.Equal(0, options.MaxBytesPerSecondPerUser);
     }
@@ -53,7 +54,7 @@ public class ServerArgumentsTests
     {
         ServerArguments a = Parse(
             "--listen", "127.0.0.1:1081", "--user", "alice:s3cret", "--handshake-timeout", "2.5", "--connect-timeout", "7",
-            "--max-connections", "50", "--no-bind", "--no-udp", "--no-socks4", "--no-http-connect", "--advertise", "192.0.2.7", "--inline-completions");
+            "--max-connections", "50", "--no-bind", "--no-udp", "--no-socks4", "--no-http-connect", "--resolve", "--advertise", "192.0.2.7", "--inline-completions");
 
         Action<Socks5ConnectionReport> hook = _ => { };
         Socks5ServerOptions options = a.ToOptions(hook);
@@ -67,6 +68,7 @@ public class ServerArgumentsTests
         Assert.False(options.EnableUdpAssociate);
         Assert.False(options.EnableSocks4);
         Assert.False(options.EnableHttpConnect);
+        Assert.True(options.EnableResolve);
         Assert.Equal(IPAddress.Parse("192.0.2.7"), options.AdvertisedAddress);
         Assert.Same(hook, options.ConnectionClosed);
         Assert.True(a.InlineCompletions);
@@ -93,7 +95,7 @@ public class ServerArgumentsTests
     {
         ServerArguments a = Parse(args);
         Assert.True(a.ShowHelp);
-        foreach (string option in new[] { "--listen", "--user", "--handshake-timeout", "--connect-timeout", "--max-connections", "--no-bind", "--no-udp", "--no-socks4", "--no-http-connect", "--advertise", "--allow-anonymous", "--inline-completions", "--deny-private", "--allow", "--deny", "--help" })
+        foreach (string option in new[] { "--listen", "--user", "--handshake-timeout", "--connect-timeout", "--max-connections", "--no-bind", "--no-udp", "--no-socks4", "--no-http-connect", "--resolve", "--advertise", "--allow-anonymous", "--inline-completions", "--deny-private", "--allow", "--deny", "--help" })
         {
             Assert.Contains(option, ServerArguments.Usage, StringComparison.Ordinal);
         }

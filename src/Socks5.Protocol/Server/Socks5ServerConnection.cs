@@ -424,6 +424,7 @@ internal sealed partial class Socks5ServerConnection
         }
 
         TagList tags = default;
+        tags.Add(Socks5Telemetry.ProtocolTag, Socks5Telemetry.ProtocolValue(_protocol));
         if (_request is { } request)
         {
             tags.Add(Socks5Telemetry.CommandTag, Socks5Telemetry.CommandValue(request.Command));
@@ -501,6 +502,7 @@ internal sealed partial class Socks5ServerConnection
         if (Socks5Telemetry.ConnectionDuration.Enabled)
         {
             TagList tags = default;
+            tags.Add(Socks5Telemetry.ProtocolTag, Socks5Telemetry.ProtocolValue(report.Protocol));
             if (report.Command is { } command)
             {
                 tags.Add(Socks5Telemetry.CommandTag, Socks5Telemetry.CommandValue(command));

@@ -24,7 +24,7 @@ public sealed class ConnectionLog
     public ConnectionLog(TextWriter writer) => _writer = writer;
 
     /// <summary>
-    /// One connection as one line: when it ended, client, user, command, destination, reply, bytes from and to the
+    /// One connection as one line: when it ended, client, user, command (and the protocol unless SOCKS5), destination, reply, bytes from and to the
     /// client, duration, and why it failed when it did.
     /// </summary>
     public static string Format(Socks5ConnectionReport report, DateTime now)
@@ -41,6 +41,14 @@ public sealed class ConnectionLog
                 Command.UdpAssociate => "UDP-ASSOCIATE",
                 null => "-",
                 { } other => other.ToString(),
+            })
+            .Append(report.Protocol switch
+            {
+                InboundProtocol.Socks5 => "", // the usual case: lines stay as they were
+                InboundProtocol.Socks4 => " via=socks4",
+                InboundProtocol.Socks4a => " via=socks4a",
+                InboundProtocol.HttpConnect => " via=http",
+                _ => " via=" + report.Protocol,
             })
             .Append(' ').Append(Printable(report.Destination ?? "-"))
             .Append(" reply=").Append(report.ReplyCode?.ToString() ?? "-")

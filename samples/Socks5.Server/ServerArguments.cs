@@ -25,13 +25,16 @@ public sealed class ServerArguments
         """
         Usage: dotnet run -c Release --project samples/Socks5.Server -- [options]
 
-        A SOCKS5 server (RFC 1928 CONNECT, BIND and UDP ASSOCIATE; RFC 1929 username/password).
+        A SOCKS5 server (RFC 1928 CONNECT, BIND and UDP ASSOCIATE; RFC 1929 username/password) that also serves
+        SOCKS4/4a CONNECT and HTTP CONNECT (RFC 9110) on the same port, told apart by the first byte.
 
         Options:
           --listen ADDRESS:PORT        listen here (repeatable; [::1]:1080 for IPv6; port 0 picks a free port).
                                        Default: 127.0.0.1:1080
           --user NAME:PASSWORD         a user (repeatable). When any is given, clients must authenticate with a
-                                       user name and password (RFC 1929); otherwise no authentication is asked.
+                                       user name and password (RFC 1929; HTTP CONNECT: Proxy-Authorization Basic,
+                                       407 without it) and SOCKS4, which has no authentication, is refused (91);
+                                       otherwise no authentication is asked.
           --handshake-timeout SECONDS  how long a client may take to send its request (default 10)
           --connect-timeout SECONDS    how long a CONNECT may take to reach its destination (default 10)
           --idle-timeout SECONDS       close a tunnel with no traffic either way for this long (default: no limit)
@@ -43,6 +46,10 @@ public sealed class ServerArguments
                                        anonymous connection has its own (default: no limit)
           --no-bind                    answer BIND with X'07' (command not supported)
           --no-udp                     answer UDP ASSOCIATE with X'07' (command not supported)
+          --no-socks4                  do not serve SOCKS4/4a: such a client is closed without a reply
+          --no-http-connect            do not serve HTTP CONNECT: such a client is closed without a reply
+          --resolve                    serve Tor's RESOLVE and RESOLVE_PTR (X'F0', X'F1'): names and addresses
+                                       looked up for the client, within the egress policy (default: X'07')
           --advertise ADDRESS          the address put in BIND and UDP ASSOCIATE replies (behind NAT)
           --deny-private               never connect or send to this machine or private networks (loopback,
                                        10/8, 172.16/12, 192.168/16, 100.64/10, 169.254/16 with cloud metadata,
@@ -98,6 +105,15 @@ public sealed class ServerArguments
 
     /// <summary>False with <c>--no-udp</c>.</summary>
     public bool EnableUdpAssociate { get; private set; } = true;
+
+    /// <summary>False with <c>--no-socks4</c>.</summary>
+    public bool EnableSocks4 { get; private set; } = true;
+
+    /// <summary>False with <c>--no-http-connect</c>.</summary>
+    public bool EnableHttpConnect { get; private set; } = true;
+
+    /// <summary>True with <c>--resolve</c>.</summary>
+    public bool EnableResolve { get; private set; }
 
     /// <summary><c>--advertise</c>.</summary>
     public IPAddress? AdvertisedAddress { get; private set; }
@@ -217,6 +233,15 @@ public sealed class ServerArguments
                 case "--no-udp":
                     parsed.EnableUdpAssociate = false;
                     break;
+                case "--no-socks4":
+                    parsed.EnableSocks4 = false;
+                    break;
+                case "--no-http-connect":
+                    parsed.EnableHttpConnect = false;
+                    break;
+                case "--resolve":
+                    parsed.EnableResolve = true;
+                    break;
                 case "--advertise":
                     if (Value() is { } advertise)
                     {
@@ -289,6 +314,9 @@ public sealed class ServerArguments
             ConnectTimeout = ConnectTimeout,
             EnableBind = EnableBind,
             EnableUdpAssociate = EnableUdpAssociate,
+            EnableSocks4 = EnableSocks4,
+            EnableHttpConnect = EnableHttpConnect,
+            EnableResolve = EnableResolve,
             AdvertisedAddress = AdvertisedAddress,
             MaxConnectionsPerUser = MaxConnectionsPerUser,
             MaxBytesPerSecondPerUser = MaxBytesPerSecondPerUser,

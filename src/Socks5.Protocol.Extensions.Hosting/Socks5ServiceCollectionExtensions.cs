@@ -18,7 +18,7 @@ public static class Socks5ServiceCollectionExtensions
     /// Adds a SOCKS5 server whose <see cref="Socks5ServerOptions"/> are bound from the <c>Socks5</c> section of
     /// <paramref name="configuration"/>: <c>Listen</c> (a list of <c>127.0.0.1:1080</c>, <c>[::1]:1080</c>),
     /// <c>Users</c> (name: password), the timeouts (<c>00:00:10</c>), the limits, <c>Advertise</c>, <c>EnableBind</c>,
-    /// <c>EnableUdpAssociate</c>, <c>AllowSelfConnect</c>, <c>LearnUdpClientAddress</c>. See
+    /// <c>EnableUdpAssociate</c>, <c>EnableSocks4</c>, <c>EnableHttpConnect</c>, <c>EnableResolve</c>, <c>AllowSelfConnect</c>, <c>LearnUdpClientAddress</c>. See
     /// <see cref="AddSocks5Server(IServiceCollection, Action{Socks5ServerOptions})"/> for the rest.
     /// </summary>
     /// <param name="services">The container.</param>

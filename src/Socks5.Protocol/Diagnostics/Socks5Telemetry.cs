@@ -50,6 +50,7 @@ internal static class Socks5Telemetry
 
     // Tag names (OpenTelemetry's where one exists).
     public const string CommandTag = "socks5.command";
+    public const string ProtocolTag = "socks5.protocol";
     public const string ReplyCodeTag = "socks5.reply_code";
     public const string AuthMethodTag = "socks5.auth_method";
     public const string ErrorTypeTag = "error.type";
@@ -83,6 +84,15 @@ internal static class Socks5Telemetry
     private static string Version => typeof(Socks5Telemetry).Assembly.GetName().Version?.ToString() ?? "0.0.0";
 
     public static object ReplyCodeValue(ReplyCode code) => Bytes[(byte)code];
+
+    public static string ProtocolValue(Server.InboundProtocol protocol) => protocol switch
+    {
+        Server.InboundProtocol.Socks5 => "socks5",
+        Server.InboundProtocol.Socks4 => "socks4",
+        Server.InboundProtocol.Socks4a => "socks4a",
+        Server.InboundProtocol.HttpConnect => "http_connect",
+        _ => "other",
+    };
 
     public static string CommandValue(Command command) => command switch
     {

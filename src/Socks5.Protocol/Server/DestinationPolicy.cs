@@ -185,6 +185,7 @@ internal sealed class DestinationPolicy
         {
             Client = connection.RemoteEndPoint,
             UserName = connection.UserName,
+            Protocol = connection.Protocol,
             Command = command,
             RequestedHost = host,
             Destination = destination,

@@ -30,10 +30,12 @@ internal sealed class RequestInfo
     /// <summary>host:port, with IPv6 in brackets.</summary>
     public string Destination => AddressType == AddressType.IPv6 ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
 
-    public static RequestInfo From(Socks5Request request)
+    public static RequestInfo From(Socks5Request request) => From(request.Command, request.Destination);
+
+    /// <summary>A request of any protocol (SOCKS4/4a, HTTP CONNECT) in the shape every command is served from.</summary>
+    public static RequestInfo From(Command command, Socks5EndPoint destination)
     {
-        Socks5EndPoint destination = request.Destination;
         IPAddress? address = destination.ToIPAddress();
-        return new RequestInfo(request.Command, destination.AddressType, address?.ToString() ?? destination.GetHost(), address, destination.Port);
+        return new RequestInfo(command, destination.AddressType, address?.ToString() ?? destination.GetHost(), address, destination.Port);
     }
 }

@@ -21,6 +21,9 @@ public sealed class Socks5AccessRequest
     /// <summary>The authenticated RFC 1929 user, or null without authentication.</summary>
     public string? UserName { get; init; }
 
+    /// <summary>The protocol the client spoke; a SOCKS4, SOCKS4a or HTTP CONNECT request is given as the same command.</summary>
+    public InboundProtocol Protocol { get; init; }
+
     /// <summary>The request's command.</summary>
     public Command Command { get; init; }
 

@@ -18,13 +18,16 @@ public sealed class Socks5ConnectionReport
     /// <summary>The authenticated user, if any.</summary>
     public string? UserName { get; init; }
 
+    /// <summary>The protocol the client spoke; a SOCKS4, SOCKS4a or HTTP CONNECT request is given as the same command.</summary>
+    public InboundProtocol Protocol { get; init; }
+
     /// <summary>The command, when a request arrived.</summary>
     public Command? Command { get; init; }
 
     /// <summary>DST.ADDR:DST.PORT as requested (IPv6 in brackets), when a request arrived.</summary>
     public string? Destination { get; init; }
 
-    /// <summary>The reply sent, when one was.</summary>
+    /// <summary>The reply sent, when one was; for SOCKS4 and HTTP CONNECT, the SOCKS5 reply their answer was mapped from.</summary>
     public ReplyCode? ReplyCode { get; init; }
 
     /// <summary>Why the handshake failed, or <see cref="HandshakeFailure.None"/>.</summary>

@@ -79,7 +79,8 @@ public sealed class Socks5Server : IDisposable, IAsyncDisposable
             ServerIo = true,
             Splice = _options.RelaySplice ?? new RelaySettings().Splice,
         };
-        _engineOptions = new Socks5ServerEngineOptions { AuthenticatorFactory = _options.AuthenticatorFactory };
+        // RESOLVE and RESOLVE_PTR reach the connection only when served; other unknown commands are then answered there.
+        _engineOptions = new Socks5ServerEngineOptions { AuthenticatorFactory = _options.AuthenticatorFactory, AllowUnknownCommands = _options.EnableResolve };
         _engineOptions.Methods.Clear();
         foreach (AuthenticationMethod method in _options.ExtraMethods)
         {

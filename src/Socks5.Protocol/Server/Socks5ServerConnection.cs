@@ -21,7 +21,7 @@ namespace Socks5.Protocol.Server;
 /// hands a BIND to <see cref="BindCommand"/> and a UDP ASSOCIATE to <see cref="UdpAssociateCommand"/>, then reports.
 /// Which destinations a request may use is <see cref="DestinationPolicy"/>'s to say.
 /// </summary>
-internal sealed class Socks5ServerConnection
+internal sealed partial class Socks5ServerConnection
 {
     private readonly Socks5Server _server;
     private readonly Socks5ServerOptions _options;
@@ -108,13 +108,13 @@ internal sealed class Socks5ServerConnection
             // MustClose: the engine wrote what the client is owed; the report says why.
             if (e == ServerEvent.RequestReceived)
             {
-                _request = RequestInfo.From(Handshake.Engine.Request);
+                _request ??= RequestInfo.From(Handshake.Engine.Request);
                 Task<RelayResult>? relay;
                 try
                 {
                     relay = await ServeRequestAsync(_request, cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception) when (_handshake?.Engine.State is ServerEngineState.RequestDecisionPending or ServerEngineState.SecondReplyPending)
+                catch (Exception) when (_handshake is { } h ? h.Engine.State is ServerEngineState.RequestDecisionPending or ServerEngineState.SecondReplyPending : _protocol != InboundProtocol.Socks5 && _reply is null)
                 {
                     // A hook (resolver, access rule, dialer) or the network failed before the client got its reply: it
                     // is still owed one. The exception goes on to the report.
@@ -148,6 +148,7 @@ internal sealed class Socks5ServerConnection
             {
                 Client = _remote,
                 UserName = _user,
+                Protocol = _protocol,
                 Command = _request?.Command,
                 Destination = _request?.Destination,
                 ReplyCode = _reply,
@@ -194,6 +195,15 @@ internal sealed class Socks5ServerConnection
 
     private async Task<ServerEvent> ReadRequestCoreAsync(CancellationToken cancellationToken)
     {
+        _protocol = await DetectAsync(cancellationToken).ConfigureAwait(false);
+        if (_protocol != InboundProtocol.Socks5)
+        {
+            _handshake = null; // the SOCKS5 engine has nothing to do
+            return _protocol == InboundProtocol.HttpConnect
+                ? await ReadHttpConnectRequestAsync(cancellationToken).ConfigureAwait(false)
+                : await ReadSocks4RequestAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         Socks5ServerHandshake handshake = Handshake;
         ServerEvent e = await handshake.ReadAsync(cancellationToken).ConfigureAwait(false);
         if (e == ServerEvent.CredentialsReceived)
@@ -201,17 +211,7 @@ internal sealed class Socks5ServerConnection
             Socks5ServerEngine engine = handshake.Engine;
             string user = Encoding.UTF8.GetString(engine.UserName.ToArray());
             string password = Encoding.UTF8.GetString(engine.Password.ToArray());
-            bool accepted = _options.ValidateCredentials is { } validate
-                ? await validate(user, password, cancellationToken).ConfigureAwait(false)
-                : _server.Credentials.Check(user, password);
-            _user = accepted ? user : null;
-            if (accepted)
-            {
-                // The slot is taken here, before the client hears it is in: from now on RunAsync's end frees it.
-                _userSlot = _server.Users.TryEnter(user);
-                _overUserLimit = _userSlot is null;
-            }
-
+            bool accepted = await CheckCredentialsAsync(user, password, cancellationToken).ConfigureAwait(false);
             e = await handshake.AcceptCredentialsAsync(accepted, cancellationToken).ConfigureAwait(false);
         }
 
@@ -237,6 +237,9 @@ internal sealed class Socks5ServerConnection
     {
         _ when _overUserLimit => ReplyOnlyAsync(ReplyCode.ConnectionNotAllowed, cancellationToken),
         Command.Connect => ConnectAsync(request, cancellationToken),
+        Command.Resolve when _options.EnableResolve && _protocol != InboundProtocol.Socks4 => ResolveCommand.ResolveAsync(this, request, cancellationToken),
+        Command.ResolvePtr when _options.EnableResolve && _protocol == InboundProtocol.Socks5 => ResolveCommand.ResolvePtrAsync(this, request, cancellationToken),
+        _ when _protocol != InboundProtocol.Socks5 => ReplyOnlyAsync(ReplyCode.CommandNotSupported, cancellationToken), // SOCKS4 BIND
         Command.Bind when _options.EnableBind => BindCommand.RunAsync(this, request, cancellationToken),
         Command.UdpAssociate when _options.EnableUdpAssociate => UdpAssociateCommand.RunAsync(this, request, cancellationToken),
         _ => ReplyOnlyAsync(ReplyCode.CommandNotSupported, cancellationToken),
@@ -323,6 +326,7 @@ internal sealed class Socks5ServerConnection
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 failure = ReplyCode.GeneralFailure; // the connect timeout
+                _dialTimedOut = true; // HTTP CONNECT answers it 504
             }
         }
 
@@ -336,6 +340,11 @@ internal sealed class Socks5ServerConnection
         if (bound is IPEndPoint ip)
         {
             bound = new IPEndPoint(IPAddresses.Unmap(ip.Address), ip.Port);
+        }
+
+        if (_protocol != InboundProtocol.Socks5)
+        {
+            return await ReplyOtherAsync(code, bound, cancellationToken).ConfigureAwait(false);
         }
 
         Socks5ServerHandshake handshake = Handshake;
@@ -415,6 +424,7 @@ internal sealed class Socks5ServerConnection
         }
 
         TagList tags = default;
+        tags.Add(Socks5Telemetry.ProtocolTag, Socks5Telemetry.ProtocolValue(_protocol));
         if (_request is { } request)
         {
             tags.Add(Socks5Telemetry.CommandTag, Socks5Telemetry.CommandValue(request.Command));
@@ -492,6 +502,7 @@ internal sealed class Socks5ServerConnection
         if (Socks5Telemetry.ConnectionDuration.Enabled)
         {
             TagList tags = default;
+            tags.Add(Socks5Telemetry.ProtocolTag, Socks5Telemetry.ProtocolValue(report.Protocol));
             if (report.Command is { } command)
             {
                 tags.Add(Socks5Telemetry.CommandTag, Socks5Telemetry.CommandValue(command));

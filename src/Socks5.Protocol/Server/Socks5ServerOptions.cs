@@ -140,6 +140,42 @@ public sealed class Socks5ServerOptions
     public bool EnableUdpAssociate { get; set; } = true;
 
     /// <summary>
+    /// Whether SOCKS4 and SOCKS4a are served on the same port (a first byte of 4). Default true; otherwise such a client
+    /// is closed without a reply, as an unknown version is. SOCKS4 serves CONNECT only (BIND is answered 91) and has no
+    /// authentication: when <see cref="RequiresCredentials"/> is true, a request is answered 91 unless
+    /// <see cref="ValidateCredentials"/> accepts its USERID with an empty password (<see cref="Users"/> never does, since
+    /// an RFC 1929 password is never empty). Replies: 90 on success, 91 for any failure.
+    /// </summary>
+    public bool EnableSocks4 { get; set; } = true;
+
+    /// <summary>
+    /// Whether HTTP CONNECT (RFC 9110 §9.3.6) is served on the same port (a first byte that is an upper-case letter).
+    /// Default true; otherwise such a client is closed without a reply. The head is bounded (8 KiB: 431 past it) and
+    /// must arrive within <see cref="HandshakeTimeout"/>; any method other than CONNECT gets 405. When
+    /// <see cref="RequiresCredentials"/> is true, <c>Proxy-Authorization: Basic</c> is checked as RFC 1929 credentials
+    /// are (407 when missing or wrong; the client may try again on the same connection). The outcome maps from the SOCKS5
+    /// reply: 200 success, 403 not allowed (egress policy, access rule, per-user limit), 504 TTL expired or connect
+    /// timeout, 502 for every other failure.
+    /// </summary>
+    public bool EnableHttpConnect { get; set; } = true;
+
+    /// <summary>
+    /// Whether Tor's RESOLVE (X'F0', SOCKS5 and SOCKS4a) and RESOLVE_PTR (X'F1', SOCKS5) are served; otherwise they are
+    /// answered X'07' (SOCKS4: 91). Default false: a lookup through the proxy reveals what its resolver sees, which a
+    /// plain SOCKS proxy does not offer. RESOLVE answers BND.ADDR with the first address of the name (<see cref="Resolver"/>)
+    /// that the egress policy and the access rule allow (X'02' when all are refused, X'04' when there is none; SOCKS4a:
+    /// the first IPv4 one). RESOLVE_PTR names an address through <see cref="ReverseResolver"/> (or the system's),
+    /// only when the egress policy allows that address (X'02' otherwise, X'04' when it has no name).
+    /// </summary>
+    public bool EnableResolve { get; set; }
+
+    /// <summary>
+    /// The reverse lookup of RESOLVE_PTR: an address's name, or null when it has none. Null uses the system's
+    /// (<see cref="Dns.GetHostEntryAsync(IPAddress)"/>).
+    /// </summary>
+    public Func<IPAddress, CancellationToken, ValueTask<string?>>? ReverseResolver { get; set; }
+
+    /// <summary>
     /// Whether a CONNECT, a BIND peer or a UDP datagram may use one of this server's own listen end points: a port it
     /// listens on (or the one a connection handed to <see cref="Socks5Server.HandleConnectionAsync"/> came in on) at any
     /// address of this machine (its listen address, loopback, any interface address, IPv4-mapped or not). Default false:

@@ -19,6 +19,38 @@ public class DiagnosticsTests
     private const string CommandTag = "socks5.command";
     private const string ErrorType = "error.type";
 
+    /// <summary>The protocol the client spoke is a tag; its request is tagged as SOCKS5's (a 403 is reply code 2).</summary>
+    [Fact]
+    public Task Http_connect_and_socks4_are_tagged_with_their_protocol() => Bounded.Run(async () =>
+    {
+        using var telemetry = new TelemetryRecorder();
+        var dialer = new DialRecorder();
+        using var server = new TestServer(o =>
+        {
+            o.Egress.DenyPrivate = true;
+            o.Dialer = dialer.DialAsync;
+        });
+        using (Socket http = await MixedProtocolTests.OpenAsync(server.EndPoint4, MixedProtocolTests.HttpConnect("10.0.0.1:443"), CancellationToken.None))
+        {
+            Assert.StartsWith("HTTP/1.1 403 ", await MixedProtocolTests.ReadHeadAsync(http, CancellationToken.None));
+        }
+
+        await server.WaitForReportsAsync(1);
+        using (Socket socks4 = await MixedProtocolTests.OpenAsync(server.EndPoint4, MixedProtocolTests.Socks4Connect(IPAddress.Parse("10.0.0.1"), 443, ""), CancellationToken.None))
+        {
+            Assert.Equal(91, (await MixedProtocolTests.ReadExactlyAsync(socks4, 8, CancellationToken.None))[1]);
+        }
+
+        await server.WaitForReportsAsync(2);
+        await telemetry.WaitUntilAsync(() => telemetry.Of("socks5.server.connection.duration").Length == 2);
+        Measurement[] connections = telemetry.Of("socks5.server.connection.duration");
+        Assert.Equal(["http_connect", "socks4"], connections.Select(m => m.Tag("socks5.protocol")));
+        Assert.All(connections, m => Assert.Equal("connect", m.Tag(CommandTag)));
+        Assert.All(connections, m => Assert.Equal(2, m.Tag(ReplyCode)));
+        Assert.Equal(["http_connect", "socks4"], telemetry.Of("socks5.server.handshake.duration").Select(m => m.Tag("socks5.protocol")));
+        Assert.Empty(dialer.Dialed);
+    });
+
     [Fact]
     public Task Connect_tunnel_records_every_server_and_client_instrument_and_both_activities() => Bounded.Run(async () =>
     {

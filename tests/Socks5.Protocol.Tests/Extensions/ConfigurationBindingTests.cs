@@ -34,6 +34,8 @@ public sealed class ConfigurationBindingTests
             ["Socks5:MaxConnectionsPerUser"] = "3",
             ["Socks5:MaxBytesPerSecondPerUser"] = "5000000000",
             ["Socks5:EnableBind"] = "false",
+            ["Socks5:EnableSocks4"] = "false",
+            ["Socks5:EnableHttpConnect"] = "false",
             ["Socks5:EnableUdpAssociate"] = "false",
             ["Socks5:AllowSelfConnect"] = "true",
             ["Socks5:LearnUdpClientAddress"] = "true",
@@ -59,6 +61,8 @@ public sealed class ConfigurationBindingTests
         Assert.Equal(3, options.MaxConnectionsPerUser);
         Assert.Equal(5_000_000_000, options.MaxBytesPerSecondPerUser);
         Assert.False(options.EnableBind);
+        Assert.False(options.EnableSocks4);
+        Assert.False(options.EnableHttpConnect);
         Assert.False(options.EnableUdpAssociate);
         Assert.True(options.AllowSelfConnect);
         Assert.True(options.LearnUdpClientAddress);

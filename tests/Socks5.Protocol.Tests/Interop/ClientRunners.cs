@@ -42,6 +42,43 @@ public sealed class ClientRunners(string workDir, LoopbackTargets targets)
         return Run("curl", args);
     }
 
+    /// <summary>
+    /// <c>curl -x SCHEME://HOST:PORT URL</c> for the other protocols of the port: <c>socks4</c>, <c>socks4a</c> (the
+    /// name goes to the proxy), or <c>http</c> with <c>-p</c> (a CONNECT tunnel, not a forward GET); <c>--proxy-user</c>
+    /// when credentials are set (SOCKS4: the user name as USERID).
+    /// </summary>
+    public Task<ClientResult> CurlViaAsync(string scheme, ProxyTarget proxy, string url)
+    {
+        List<string> args = ["-sS", "--max-time", "10", "-x", $"{scheme}://{proxy.HostPort}", url];
+        if (scheme == "http")
+        {
+            args.Insert(0, "-p");
+        }
+
+        if (proxy.User is not null)
+        {
+            args.AddRange(["--proxy-user", $"{proxy.User}:{proxy.Password}"]);
+        }
+
+        return Run("curl", args);
+    }
+
+    /// <summary>
+    /// <c>ncat --proxy HOST:PORT --proxy-type socks4|http [--proxy-auth U[:P]] HOST PORT</c>, stdin piped into the
+    /// tunnel (SOCKS4: the user name alone as USERID).
+    /// </summary>
+    public Task<ClientResult> NcatViaAsync(string proxyType, ProxyTarget proxy, IPEndPoint destination, byte[] stdin)
+    {
+        List<string> args = ["--proxy", proxy.HostPort, "--proxy-type", proxyType, "-w", "10"];
+        if (proxy.User is not null)
+        {
+            args.AddRange(["--proxy-auth", proxyType == "socks4" ? proxy.User : $"{proxy.User}:{proxy.Password}"]);
+        }
+
+        args.AddRange([destination.Address.ToString(), destination.Port.ToString()]);
+        return Run("ncat", args, stdin: stdin);
+    }
+
     /// <summary><c>ncat --proxy HOST:PORT --proxy-type socks5 [--proxy-auth U:P] HOST PORT</c>, stdin piped into the tunnel.</summary>
     public Task<ClientResult> NcatAsync(ProxyTarget proxy, IPEndPoint destination, byte[] stdin) =>
         NcatAsync(proxy, destination.Address.ToString(), destination.Port, stdin);
@@ -131,6 +168,12 @@ public sealed class ClientRunners(string workDir, LoopbackTargets targets)
     /// <summary>PySocks UDP (socks_client.py pysocks udp): one datagram to the UDP echo target; prints UDP-OK. IPv4 proxy only.</summary>
     public Task<ClientResult> PySocksUdpAsync(ProxyTarget proxy) => PythonAsync("pysocks", "udp", proxy);
 
+    /// <summary>PySocks as a SOCKS4 client (socks_client.py pysocks4 connect; the user name as USERID); prints CONNECT-OK.</summary>
+    public Task<ClientResult> PySocks4ConnectAsync(ProxyTarget proxy) => PythonAsync("pysocks4", "connect", proxy);
+
+    /// <summary>PySocks as an HTTP CONNECT client (socks_client.py pysocks-http connect); prints CONNECT-OK.</summary>
+    public Task<ClientResult> PySocksHttpConnectAsync(ProxyTarget proxy) => PythonAsync("pysocks-http", "connect", proxy);
+
     /// <summary>python-socks CONNECT (socks_client.py python-socks connect); prints CONNECT-OK.</summary>
     public Task<ClientResult> PythonSocksConnectAsync(ProxyTarget proxy) => PythonAsync("python-socks", "connect", proxy);
 
@@ -148,8 +191,8 @@ public sealed class ClientRunners(string workDir, LoopbackTargets targets)
     /// node <c>socks</c> (socks_client.js connect|bind|udp, NODE_PATH=/usr/share/nodejs); prints CONNECT-OK, BIND-OK or
     /// UDP-OK. Its BIND request names <see cref="NodeBindRequest"/>.
     /// </summary>
-    public Task<ClientResult> NodeAsync(string command, ProxyTarget proxy) =>
-        Run("node", [Script("socks_client.js"), .. ScriptArgs(command, proxy, NodeBindRequest)], new Dictionary<string, string> { ["NODE_PATH"] = "/usr/share/nodejs" });
+    public Task<ClientResult> NodeAsync(string command, ProxyTarget proxy, int socksVersion = 5) =>
+        Run("node", [Script("socks_client.js"), .. ScriptArgs(command, proxy, NodeBindRequest)], new Dictionary<string, string> { ["NODE_PATH"] = "/usr/share/nodejs", ["SOCKS_VERSION"] = socksVersion.ToString() });
 
     /// <summary>
     /// DST of the Perl script's BIND: the address the peer will come from, port unknown. The peer connects to the BIND

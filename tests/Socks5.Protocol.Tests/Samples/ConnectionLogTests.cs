@@ -57,4 +57,15 @@ public class ConnectionLogTests
         Assert.DoesNotContain(line, c => CharUnicodeInfo.GetUnicodeCategory(c) is UnicodeCategory.Control or UnicodeCategory.Format
             or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Surrogate);
     }
+
+    [Theory]
+    [InlineData(InboundProtocol.Socks5, " CONNECT 127.0.0.1:80 ")]
+    [InlineData(InboundProtocol.Socks4, " CONNECT via=socks4 127.0.0.1:80 ")]
+    [InlineData(InboundProtocol.Socks4a, " CONNECT via=socks4a 127.0.0.1:80 ")]
+    [InlineData(InboundProtocol.HttpConnect, " CONNECT via=http 127.0.0.1:80 ")]
+    public void LogLine_names_the_protocol_unless_socks5(InboundProtocol protocol, string expected)
+    {
+        var report = new Socks5ConnectionReport { Protocol = protocol, Command = Command.Connect, Destination = "127.0.0.1:80" };
+        Assert.Contains(expected, ConnectionLog.Format(report, DateTime.UnixEpoch), StringComparison.Ordinal);
+    }
 }

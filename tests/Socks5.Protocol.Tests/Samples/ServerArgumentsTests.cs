@@ -33,6 +33,9 @@ public class ServerArgumentsTests
         Assert.Equal(a.ListenEndPoints, options.ListenEndPoints);
         Assert.False(options.RequiresCredentials);
         Assert.Equal(new Socks5ServerOptions().MaxConnections, options.MaxConnections);
+        Assert.True(options.EnableSocks4); // every protocol on the one port unless turned off
+        Assert.True(options.EnableHttpConnect);
+        Assert.False(options.EnableResolve);
         Assert.Equal(0, options.MaxConnectionsPerUser);
         Assert.Equal(0, options.MaxBytesPerSecondPerUser);
     }
@@ -51,7 +54,7 @@ public class ServerArgumentsTests
     {
         ServerArguments a = Parse(
             "--listen", "127.0.0.1:1081", "--user", "alice:s3cret", "--handshake-timeout", "2.5", "--connect-timeout", "7",
-            "--max-connections", "50", "--no-bind", "--no-udp", "--advertise", "192.0.2.7", "--inline-completions");
+            "--max-connections", "50", "--no-bind", "--no-udp", "--no-socks4", "--no-http-connect", "--resolve", "--advertise", "192.0.2.7", "--inline-completions");
 
         Action<Socks5ConnectionReport> hook = _ => { };
         Socks5ServerOptions options = a.ToOptions(hook);
@@ -63,6 +66,9 @@ public class ServerArgumentsTests
         Assert.Equal(50, options.MaxConnections);
         Assert.False(options.EnableBind);
         Assert.False(options.EnableUdpAssociate);
+        Assert.False(options.EnableSocks4);
+        Assert.False(options.EnableHttpConnect);
+        Assert.True(options.EnableResolve);
         Assert.Equal(IPAddress.Parse("192.0.2.7"), options.AdvertisedAddress);
         Assert.Same(hook, options.ConnectionClosed);
         Assert.True(a.InlineCompletions);
@@ -89,7 +95,7 @@ public class ServerArgumentsTests
     {
         ServerArguments a = Parse(args);
         Assert.True(a.ShowHelp);
-        foreach (string option in new[] { "--listen", "--user", "--handshake-timeout", "--connect-timeout", "--max-connections", "--no-bind", "--no-udp", "--advertise", "--allow-anonymous", "--inline-completions", "--deny-private", "--allow", "--deny", "--help" })
+        foreach (string option in new[] { "--listen", "--user", "--handshake-timeout", "--connect-timeout", "--max-connections", "--no-bind", "--no-udp", "--no-socks4", "--no-http-connect", "--resolve", "--advertise", "--allow-anonymous", "--inline-completions", "--deny-private", "--allow", "--deny", "--help" })
         {
             Assert.Contains(option, ServerArguments.Usage, StringComparison.Ordinal);
         }

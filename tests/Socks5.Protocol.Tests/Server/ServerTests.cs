@@ -490,7 +490,8 @@ public class ServerTests
     {
         using var server = new TestServer();
         using RawSocks5Client client = await RawSocks5Client.ConnectAsync(server.EndPoint4, Timeout());
-        await client.Stream.WriteAsync("GET / HTTP/1.1\r\n\r\n"u8.ToArray(), Timeout());
+        // A TLS ClientHello's first bytes: neither SOCKS5, SOCKS4 nor an HTTP method (a GET gets 405: MixedProtocolTests).
+        await client.Stream.WriteAsync(new byte[] { 0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00 }, Timeout());
         await client.AssertClosedWithoutReplyAsync(Timeout());
         Socks5ConnectionReport report = (await server.WaitForReportsAsync(1)).Single();
         Assert.Equal(HandshakeFailure.MalformedMessage, report.Failure);

@@ -27,7 +27,8 @@ if (args.length !== 5 && args.length !== 7) {
   process.exit(2);
 }
 const [command, proxyHost, proxyPort, targetHost, targetPort, user, password] = args;
-const proxy = { host: proxyHost, port: Number(proxyPort), type: 5 };
+// SOCKS_VERSION=4: the library's SOCKS4 client (CONNECT; the user name is sent as USERID, the password is not).
+const proxy = { host: proxyHost, port: Number(proxyPort), type: Number(process.env.SOCKS_VERSION || 5) };
 if (user !== undefined) {
   proxy.userId = user;
   proxy.password = password;

@@ -3,7 +3,8 @@
 
 usage: socks_client.py LIBRARY COMMAND PROXY_HOST PROXY_PORT TARGET_HOST TARGET_PORT [USER PASSWORD]
 
-  LIBRARY  pysocks (python3-socks: connect, udp), python-socks (python3-python-socks: connect),
+  LIBRARY  pysocks (python3-socks: connect, udp), pysocks4 and pysocks-http (python3-socks as a SOCKS4 and an
+           HTTP CONNECT client: connect), python-socks (python3-python-socks: connect),
            socksio (python3-socksio, sans-I/O: connect; this script does the socket work and the framing)
   connect  GET /hello.txt from the tests' loopback HTTP target; the answer must be a 200 carrying HTTP_BODY
   udp      one datagram PING to the tests' UDP echo; the answer must be "echo:" + PING, from the target
@@ -60,6 +61,18 @@ def pysocks_proxied(kind, proxy, credentials):
 
 def pysocks_connect(proxy, target, credentials):
     with pysocks_proxied(socket.SOCK_STREAM, proxy, credentials) as sock:
+        sock.connect(target)
+        http_exchange(sock, target[0])
+
+
+def pysocks_other_connect(kind, proxy, target, credentials):
+    """PySocks as a SOCKS4 client (the user name goes as USERID; SOCKS4 has no password) or an HTTP CONNECT client."""
+    import socks
+
+    with socks.socksocket(family_of(proxy[0]), socket.SOCK_STREAM) as sock:
+        password = credentials[1] if kind == socks.HTTP else None
+        sock.set_proxy(kind, proxy[0], proxy[1], rdns=False, username=credentials[0], password=password)
+        sock.settimeout(TIMEOUT)
         sock.connect(target)
         http_exchange(sock, target[0])
 
@@ -142,6 +155,8 @@ def socksio_connect(proxy, target, credentials):
 RUNS = {
     ("pysocks", "connect"): pysocks_connect,
     ("pysocks", "udp"): pysocks_udp,
+    ("pysocks4", "connect"): lambda *a: pysocks_other_connect(__import__("socks").SOCKS4, *a),
+    ("pysocks-http", "connect"): lambda *a: pysocks_other_connect(__import__("socks").HTTP, *a),
     ("python-socks", "connect"): python_socks_connect,
     ("socksio", "connect"): socksio_connect,
 }

@@ -36,6 +36,37 @@ public class ClientServerTests
         Assert.True(report.Succeeded);
     });
 
+    // Our client and our server on one port, in every protocol they share: the URI picks the client's protocol, the
+    // server tells it from the first byte, and its report names what it heard.
+    [Theory]
+    [InlineData("socks5", false, InboundProtocol.Socks5)]
+    [InlineData("socks5h", true, InboundProtocol.Socks5)]
+    [InlineData("socks4", false, InboundProtocol.Socks4)]
+    [InlineData("socks4a", true, InboundProtocol.Socks4a)]
+    [InlineData("http", true, InboundProtocol.HttpConnect)]
+    public Task Every_scheme_of_our_client_is_served_by_our_server(string scheme, bool byName, InboundProtocol heard) => Bounded.Run(async () =>
+    {
+        // SOCKS4 carries no password: with users required it would be refused, so the SOCKS4 rows go anonymous.
+        bool credentials = !scheme.StartsWith("socks4", StringComparison.Ordinal);
+        using var server = ServerFixture.Start(credentials);
+        (IPEndPoint echo, IDisposable stopEcho) = Loop.StartEcho();
+        using (stopEcho)
+        {
+            string user = credentials ? "socksuser:sockspass@" : "";
+            var client = new Socks5Client(Socks5ClientOptions.FromUri(new Uri($"{scheme}://{user}{server.EndPoint}")));
+            using Socks5Tunnel tunnel = byName ? await client.ConnectAsync("localhost", echo.Port) : await client.ConnectAsync(echo);
+            await tunnel.Stream.WriteAsync("every protocol"u8.ToArray());
+            tunnel.ShutdownWrite();
+            Assert.Equal("every protocol", Encoding.ASCII.GetString(await Loop.ReadToEndAsync(tunnel.Stream)));
+        }
+
+        Socks5ConnectionReport report = await server.NextReportAsync();
+        Assert.True(report.Succeeded, report.Error?.ToString());
+        Assert.Equal(heard, report.Protocol);
+        Assert.Equal(credentials ? "socksuser" : null, report.UserName);
+        Assert.Equal(byName ? "localhost:" + echo.Port : echo.ToString(), report.Destination);
+    });
+
     [Fact]
     public Task Connect_by_name_lets_the_server_resolve_localhost() => Bounded.Run(async () =>
     {

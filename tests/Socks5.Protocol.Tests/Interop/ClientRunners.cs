@@ -122,15 +122,19 @@ public sealed class ClientRunners(string workDir, LoopbackTargets targets)
     }
 
     /// <summary><c>proxychains4 -q -f CONF PROGRAM ARGS</c>, with a strict_chain conf naming the one proxy (TCP only).</summary>
-    public Task<ClientResult> ProxychainsAsync(ProxyTarget proxy, string program, params string[] args)
+    public Task<ClientResult> ProxychainsAsync(ProxyTarget proxy, string program, params string[] args) =>
+        ProxychainsAsync("socks5", proxy, program, args);
+
+    /// <summary>As above, the proxy's line of type <paramref name="type"/> (<c>socks5</c>, <c>socks4</c> or <c>http</c>).</summary>
+    public Task<ClientResult> ProxychainsAsync(string type, ProxyTarget proxy, string program, params string[] args)
     {
-        string conf = WriteFile($"proxychains-{proxy.EndPoint.Port}.conf", $"""
+        string conf = WriteFile($"proxychains-{type}-{proxy.EndPoint.Port}.conf", $"""
             strict_chain
             quiet_mode
             tcp_read_time_out 15000
             tcp_connect_time_out 8000
             [ProxyList]
-            socks5 {proxy.Host} {proxy.Port} {string.Join(' ', proxy.Credentials)}
+            {type} {proxy.Host} {proxy.Port} {string.Join(' ', proxy.Credentials)}
 
             """);
         return Run("proxychains4", ["-q", "-f", conf, Peers.Require(program), .. args]);

@@ -121,6 +121,26 @@ public sealed class OurServerMixedProtocolTests : OurServerTest
             proxyType == "http" && auth ? 2 : 1);
     }
 
+    /// <summary>proxychains4 running curl, through a <c>socks4</c> line (no USERID) or an <c>http</c> line (with or without user and password).</summary>
+    [PeerTheory("proxychains4", "proxychains4")]
+    [InlineData("socks4", false)]
+    [InlineData("http", false)]
+    [InlineData("http", true)]
+    public async Task Proxychains_Curl(string type, bool auth)
+    {
+        using TestServer server = type == "socks4" ? StartSocks4Server(userId: false) : new TestServer(o =>
+        {
+            if (auth)
+            {
+                o.Users[User] = Password;
+            }
+        });
+        ClientResult result = await Clients.ProxychainsAsync(type, ProxyOf(server, auth), "curl", "-sS", "--max-time", "10", Targets.HttpUrl4);
+
+        ClientAssert.Body(result);
+        await AssertReportAsync(server, type == "socks4" ? InboundProtocol.Socks4 : InboundProtocol.HttpConnect, Http4Destination, auth ? User : null);
+    }
+
     [PeerTheory("/usr/lib/python3/dist-packages/socks.py", "python3-socks")]
     [InlineData(false)]
     [InlineData(true)]

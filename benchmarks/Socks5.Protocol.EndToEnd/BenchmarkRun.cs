@@ -177,6 +177,11 @@ internal sealed class BenchmarkRun
 
             _report.Heading($"CONNECT handshakes per second ({clients} clients at once, accept-and-close target, clients close with {(_settings.ResetClose ? "a reset" : "a FIN")}, {_settings.HandshakeDuration.TotalSeconds} s rounds, median of {_settings.Rounds})");
             _report.Table(series.Values, "handshakes/s", Measurements.PlainConnect, higherIsBetter: true, format: "F0", cpu: ("proxy CPU µs per handshake", "F0"));
+            if (series.TryGetValue(Proxy.Naive, out Series? naive))
+            {
+                AddTarget("handshakes ≥ 1.1× the naive raw-socket server", series[Proxy.Ours].Median / naive.Median, 1.1, true);
+            }
+
             if (series.TryGetValue(Proxy.Microsocks, out Series? microsocks))
             {
                 AddTarget("handshakes ≥ 1.3× microsocks", series[Proxy.Ours].Median / microsocks.Median, 1.3, true);
@@ -309,6 +314,7 @@ internal sealed class BenchmarkRun
     {
         proxies.Add(await Proxy.StartOursAsync(_env));
         proxies.Add(await Proxy.StartOursAsync(_env, inlineCompletions: true));
+        proxies.Add(await Proxy.StartNaiveAsync(_env));
         if (_env.Danted is not null)
         {
             proxies.Add(await Proxy.StartDantedAsync(_env));

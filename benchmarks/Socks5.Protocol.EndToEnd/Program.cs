@@ -15,6 +15,11 @@ internal static class Program
             return await ServeMode.RunAsync(args);
         }
 
+        if (args.Length > 0 && args[0] == "--serve-naive")
+        {
+            return await NaiveServer.RunAsync(args);
+        }
+
         Settings settings;
         try
         {

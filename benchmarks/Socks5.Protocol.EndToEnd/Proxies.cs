@@ -53,6 +53,7 @@ internal sealed class Proxy : IDisposable
     public const string Danted = "danted";
     public const string Microsocks = "microsocks";
     public const string Socat = "socat";
+    public const string Naive = "naive raw-socket server";
 
     private Proxy(string name, ChildProcess process, IPEndPoint endPoint, bool speaksSocks)
     {
@@ -76,15 +77,24 @@ internal sealed class Proxy : IDisposable
     /// <paramref name="inlineCompletions"/> its process runs socket continuations on the socket threads
     /// (<c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>, what the sample server's <c>--inline-completions</c> sets).
     /// </summary>
-    public static async Task<Proxy> StartOursAsync(Environs env, bool inlineCompletions = false)
+    public static Task<Proxy> StartOursAsync(Environs env, bool inlineCompletions = false)
     {
-        string name = inlineCompletions ? OursInline : Ours;
         var environment = new Dictionary<string, string>(env.OursEnvironment);
         if (inlineCompletions)
         {
             environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";
         }
 
+        return StartSelfAsync(env, inlineCompletions ? OursInline : Ours, "--serve", inlineCompletions ? "ours-inline.log" : "ours.log", environment);
+    }
+
+    /// <summary>The naive raw-socket server (this program with <c>--serve-naive</c>): the floor of the handshake rows.</summary>
+    public static Task<Proxy> StartNaiveAsync(Environs env) =>
+        StartSelfAsync(env, Naive, "--serve-naive", "naive.log", new Dictionary<string, string>());
+
+    // This program in a mode that serves on a loopback port and says which with a LISTENING line.
+    private static async Task<Proxy> StartSelfAsync(Environs env, string name, string mode, string logName, Dictionary<string, string> environment)
+    {
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
         var arguments = new List<string>();
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
@@ -93,15 +103,15 @@ internal sealed class Proxy : IDisposable
             arguments.Add(Assembly.GetEntryAssembly()!.Location);
         }
 
-        arguments.Add("--serve");
+        arguments.Add(mode);
         arguments.Add("0");
-        ChildProcess child = ChildProcess.StartControlled(name, self, arguments, Path.Combine(env.Scratch, inlineCompletions ? "ours-inline.log" : "ours.log"), environment);
+        ChildProcess child = ChildProcess.StartControlled(name, self, arguments, Path.Combine(env.Scratch, logName), environment);
         try
         {
             string? first = await child.Answers!.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
             if (first is null || !first.StartsWith("LISTENING ", StringComparison.Ordinal))
             {
-                throw new InvalidOperationException($"our server host said '{first}'; see {child.LogPath}");
+                throw new InvalidOperationException($"{name} said '{first}'; see {child.LogPath}");
             }
 
             int port = int.Parse(first["LISTENING ".Length..], CultureInfo.InvariantCulture);

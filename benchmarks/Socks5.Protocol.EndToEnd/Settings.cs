@@ -9,6 +9,7 @@ internal sealed class Settings
         usage: Socks5.Protocol.EndToEnd [--quick] [--rounds N] [--only bulk,handshake,memory,client] [--bulk-mib N]
                                         [--handshake-seconds S] [--handshake-close fin|reset] [--tunnels N] [--out FILE.md] [--keep] [--hold-seconds S] [--ours-env NAME=VALUE]
                Socks5.Protocol.EndToEnd --serve PORT     (our server alone, with default options; used by the harness)
+               Socks5.Protocol.EndToEnd --serve-naive PORT   (the naive raw-socket server, the handshake floor; used by the harness)
         """;
 
     public bool Quick { get; private set; }

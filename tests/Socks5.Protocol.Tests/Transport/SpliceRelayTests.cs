@@ -61,6 +61,10 @@ public class SpliceRelayTests
 
         const int size = 8 * 1024 * 1024;
         using RelaySides sides = await RelaySides.OpenAsync();
+        // Small buffers toward the target, so that the 8 MiB cannot all sit in the kernel on the way (loopback's own
+        // grow to megabytes: once in CI every byte fitted and no splice ever had to wait).
+        sides.Second.Socket.SendBufferSize = 64 * 1024;
+        sides.TargetSide.ReceiveBufferSize = 64 * 1024;
         long bufferedBefore = Interlocked.Read(ref LinuxSplice.SentThroughBuffer);
         Task<RelayResult> relay = Socks5Relay.RunAsync(sides.First, sides.Second, new RelaySettings { Splice = true }, Timeout());
         byte[] data = RandomNumberGenerator.GetBytes(size);

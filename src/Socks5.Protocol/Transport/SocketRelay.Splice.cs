@@ -79,6 +79,7 @@ internal sealed partial class SocketRelay
                     if (sent > 0)
                     {
                         inPipe -= (int)sent;
+                        Count(forward, (int)sent); // counted as delivered: a failure mid-chunk leaves no byte uncounted
                     }
                     else if (errno == LinuxSplice.EAGAIN)
                     {
@@ -90,9 +91,10 @@ internal sealed partial class SocketRelay
                             throw LinuxSplice.ToSocketException(errno); // a pipe that holds bytes always yields some
                         }
 
+                        Interlocked.Add(ref LinuxSplice.SentThroughBuffer, read); // before the wait: a test watches for it
                         await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None).ConfigureAwait(false);
                         inPipe -= read;
-                        Interlocked.Add(ref LinuxSplice.SentThroughBuffer, read);
+                        Count(forward, read);
                     }
                     else if (sent == 0 || errno != LinuxSplice.EINTR)
                     {
@@ -101,7 +103,6 @@ internal sealed partial class SocketRelay
                     }
                 }
 
-                Count(forward, (int)moved);
                 Interlocked.Add(ref LinuxSplice.SplicedBytes, moved);
             }
         }

@@ -72,9 +72,10 @@ public class SpliceRelayTests
 
         // The target reads nothing at first: the socket buffers toward it fill, splicing into it would block, and what
         // sits in the pipe goes through the buffer and an ordinary send, which waits. Then it reads everything.
+        CancellationToken waiting = Timeout();
         while (Interlocked.Read(ref LinuxSplice.SentThroughBuffer) == bufferedBefore && !sending.IsCompleted)
         {
-            await Task.Delay(10);
+            await Task.Delay(10, waiting);
         }
 
         var received = new MemoryStream();

@@ -56,6 +56,18 @@ namespace Socks5.Protocol.Internal
 #endif
         }
 
+        /// <summary>
+        /// True where a socket accepted from a listener starts with the listener's TCP_NODELAY and keepalive settings:
+        /// Linux copies them into the connection it creates, so a server sets them once on the listener instead of with
+        /// five system calls per connection. Elsewhere (Windows and the BSDs do not promise it) they are set per socket.
+        /// </summary>
+        public static bool AcceptedSocketsInheritOptions =>
+#if NET
+            OperatingSystem.IsLinux();
+#else
+            System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Linux);
+#endif
+
         /// <summary>new IPAddress(ReadOnlySpan&lt;byte&gt;).</summary>
         public static IPAddress CreateIPAddress(ReadOnlySpan<byte> address) =>
 #if NET

@@ -158,6 +158,13 @@ public sealed class Socks5Server : IDisposable, IAsyncDisposable
                     listener.DualMode = false;
                 }
 
+                if (Platform.AcceptedSocketsInheritOptions)
+                {
+                    // What every accepted socket needs, set once here: the kernel copies it into each connection.
+                    listener.NoDelay = true;
+                    Platform.SetKeepAlive(listener, _options.TcpKeepAlive);
+                }
+
                 listener.Bind(endPoint);
                 listener.Listen(512);
                 _localEndPoints.Add((IPEndPoint)listener.LocalEndPoint!);
@@ -453,8 +460,12 @@ public sealed class Socks5Server : IDisposable, IAsyncDisposable
     {
         try
         {
-            socket.NoDelay = true;
-            Platform.SetKeepAlive(socket, _options.TcpKeepAlive);
+            if (!Platform.AcceptedSocketsInheritOptions)
+            {
+                socket.NoDelay = true;
+                Platform.SetKeepAlive(socket, _options.TcpKeepAlive);
+            }
+
             // The pipe carries the handshake (a CONNECT or BIND tunnel is relayed socket to socket, without it), so a small
             // buffer does, and the handshake's messages are read straight into it, without a zero-byte wait first. The
             // one connection that reads it while idle, a UDP association's or a waiting BIND's, holds those 4 KiB.

@@ -32,6 +32,28 @@ public sealed class KeepAliveTests
         }
     }
 
+    // The server sets NoDelay and keepalive once on its listeners where accepted sockets inherit them (Linux), and on each
+    // accepted socket elsewhere: this is the kernel behaviour it counts on.
+    [Fact]
+    public async Task Where_the_platform_says_so_an_accepted_socket_has_the_listeners_nodelay_and_keepalive()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.NoDelay = true;
+        Platform.SetKeepAlive(listener, TimeSpan.FromSeconds(170));
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(listener.LocalEndPoint!, Timeout());
+        using Socket accepted = await listener.AcceptAsync(Timeout());
+
+        Assert.Equal(OperatingSystem.IsLinux(), Platform.AcceptedSocketsInheritOptions);
+        if (Platform.AcceptedSocketsInheritOptions)
+        {
+            Assert.True(accepted.NoDelay);
+            Assert.Equal((true, 170, 34, 5), Read(accepted));
+        }
+    }
+
     [Fact]
     public void Keepalive_is_on_by_default_for_five_minutes()
     {

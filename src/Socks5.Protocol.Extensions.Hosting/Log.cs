@@ -30,20 +30,20 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Error, "SOCKS5 server could not start")]
     public static partial void StartFailed(ILogger logger, Exception error);
 
-    [LoggerMessage(10, LogLevel.Debug, "Served {Client} user={UserName} {Command} {Destination} reply={ReplyCode} up={BytesFromClient}B down={BytesToClient}B {DurationMs:0.0}ms")]
-    public static partial void Served(ILogger logger, EndPoint? client, string? userName, Command? command, string? destination, ReplyCode? replyCode, long bytesFromClient, long bytesToClient, double durationMs);
+    [LoggerMessage(10, LogLevel.Debug, "Served {Client} user={UserName} {Protocol} {Command} {Destination} reply={ReplyCode} up={BytesFromClient}B down={BytesToClient}B {DurationMs:0.0}ms")]
+    public static partial void Served(ILogger logger, EndPoint? client, string? userName, InboundProtocol protocol, Command? command, string? destination, ReplyCode? replyCode, long bytesFromClient, long bytesToClient, double durationMs);
 
-    [LoggerMessage(11, LogLevel.Information, "Handshake failed from {Client} user={UserName}: {Failure} reply={ReplyCode} {Command} {Destination}")]
-    public static partial void HandshakeFailed(ILogger logger, EndPoint? client, string? userName, HandshakeFailure failure, ReplyCode? replyCode, Command? command, string? destination);
+    [LoggerMessage(11, LogLevel.Information, "Handshake failed from {Client} user={UserName}: {Failure} reply={ReplyCode} {Protocol} {Command} {Destination}")]
+    public static partial void HandshakeFailed(ILogger logger, EndPoint? client, string? userName, HandshakeFailure failure, ReplyCode? replyCode, InboundProtocol protocol, Command? command, string? destination);
 
-    [LoggerMessage(12, LogLevel.Information, "Request rejected from {Client} user={UserName}: {Command} {Destination} reply={ReplyCode}")]
-    public static partial void Rejected(ILogger logger, EndPoint? client, string? userName, Command? command, string? destination, ReplyCode? replyCode);
+    [LoggerMessage(12, LogLevel.Information, "Request rejected from {Client} user={UserName}: {Protocol} {Command} {Destination} reply={ReplyCode}")]
+    public static partial void Rejected(ILogger logger, EndPoint? client, string? userName, InboundProtocol protocol, Command? command, string? destination, ReplyCode? replyCode);
 
-    [LoggerMessage(13, LogLevel.Information, "Connection from {Client} user={UserName} ended by the network: {Command} {Destination} reply={ReplyCode} up={BytesFromClient}B down={BytesToClient}B: {Reason}")]
-    public static partial void Aborted(ILogger logger, EndPoint? client, string? userName, Command? command, string? destination, ReplyCode? replyCode, long bytesFromClient, long bytesToClient, string reason);
+    [LoggerMessage(13, LogLevel.Information, "Connection from {Client} user={UserName} ended by the network: {Protocol} {Command} {Destination} reply={ReplyCode} up={BytesFromClient}B down={BytesToClient}B: {Reason}")]
+    public static partial void Aborted(ILogger logger, EndPoint? client, string? userName, InboundProtocol protocol, Command? command, string? destination, ReplyCode? replyCode, long bytesFromClient, long bytesToClient, string reason);
 
-    [LoggerMessage(20, LogLevel.Warning, "Connection from {Client} user={UserName} failed unexpectedly: {Command} {Destination} reply={ReplyCode}")]
-    public static partial void Failed(ILogger logger, EndPoint? client, string? userName, Command? command, string? destination, ReplyCode? replyCode, Exception error);
+    [LoggerMessage(20, LogLevel.Warning, "Connection from {Client} user={UserName} failed unexpectedly: {Protocol} {Command} {Destination} reply={ReplyCode}")]
+    public static partial void Failed(ILogger logger, EndPoint? client, string? userName, InboundProtocol protocol, Command? command, string? destination, ReplyCode? replyCode, Exception error);
 
     [LoggerMessage(21, LogLevel.Error, "The ConnectionClosed hook of the options threw")]
     public static partial void HookFailed(ILogger logger, Exception error);
@@ -60,25 +60,25 @@ internal static partial class Log
             {
                 if (logger.IsEnabled(LogLevel.Information))
                 {
-                    Aborted(logger, report.Client, user, report.Command, destination, report.ReplyCode, report.BytesFromClient, report.BytesToClient, error.GetType().Name + ": " + error.Message);
+                    Aborted(logger, report.Client, user, report.Protocol, report.Command, destination, report.ReplyCode, report.BytesFromClient, report.BytesToClient, error.GetType().Name + ": " + error.Message);
                 }
             }
             else
             {
-                Failed(logger, report.Client, user, report.Command, destination, report.ReplyCode, error);
+                Failed(logger, report.Client, user, report.Protocol, report.Command, destination, report.ReplyCode, error);
             }
         }
         else if (report.Failure == HandshakeFailure.RequestRejected || (report.Failure == HandshakeFailure.None && report.ReplyCode is { } reply && reply != ReplyCode.Succeeded))
         {
-            Rejected(logger, report.Client, user, report.Command, destination, report.ReplyCode);
+            Rejected(logger, report.Client, user, report.Protocol, report.Command, destination, report.ReplyCode);
         }
         else if (report.Failure != HandshakeFailure.None)
         {
-            HandshakeFailed(logger, report.Client, user, report.Failure, report.ReplyCode, report.Command, destination);
+            HandshakeFailed(logger, report.Client, user, report.Failure, report.ReplyCode, report.Protocol, report.Command, destination);
         }
         else
         {
-            Served(logger, report.Client, user, report.Command, destination, report.ReplyCode, report.BytesFromClient, report.BytesToClient, report.Duration.TotalMilliseconds);
+            Served(logger, report.Client, user, report.Protocol, report.Command, destination, report.ReplyCode, report.BytesFromClient, report.BytesToClient, report.Duration.TotalMilliseconds);
         }
     }
 

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Text;
 using System.Threading;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Socks5.Protocol.Server;
 
@@ -16,8 +17,13 @@ namespace Socks5.Protocol.Extensions.Hosting;
 internal sealed class Socks5ServerOptionsValidator : IValidateOptions<Socks5ServerOptions>
 {
     private readonly string _section;
+    private readonly IConfigurationSection? _configuration;
 
-    public Socks5ServerOptionsValidator(string section) => _section = section;
+    public Socks5ServerOptionsValidator(string section, IConfigurationSection? configuration)
+    {
+        _section = section;
+        _configuration = configuration;
+    }
 
     public ValidateOptionsResult Validate(string? name, Socks5ServerOptions options)
     {
@@ -27,11 +33,11 @@ internal sealed class Socks5ServerOptionsValidator : IValidateOptions<Socks5Serv
             string? endPoint = options.Listen[i];
             if (string.IsNullOrWhiteSpace(endPoint))
             {
-                failures.Add($"{_section}:Listen:{i}: the end point is empty; write an IP address and a port, such as 127.0.0.1:1080 or [::1]:1080.");
+                failures.Add($"{ListenKey(i, endPoint)}: the end point is empty; write an IP address and a port, such as 127.0.0.1:1080 or [::1]:1080.");
             }
             else
             {
-                Probe(failures, $"{_section}:Listen:{i}", new Socks5ServerOptions { Listen = { endPoint } });
+                Probe(failures, ListenKey(i, endPoint), new Socks5ServerOptions { Listen = { endPoint } });
             }
         }
 
@@ -111,6 +117,24 @@ internal sealed class Socks5ServerOptionsValidator : IValidateOptions<Socks5Serv
             string allowed = infiniteAllowed ? "more than zero, or -00:00:00.001 for none" : "more than zero";
             failures.Add($"{_section}:{key}: {value} is not a timeout; it must be {allowed} (such as 00:00:10).");
         }
+    }
+
+    // The key a Listen entry came from: Listen:i, or the ListenEndPoints:j whose string was taken as it.
+    private string ListenKey(int index, string? value)
+    {
+        string listen = nameof(Socks5ServerOptions.Listen);
+        if (_configuration is not null && _configuration[$"{listen}:{index}"] != value)
+        {
+            foreach (IConfigurationSection entry in _configuration.GetSection(nameof(Socks5ServerOptions.ListenEndPoints)).GetChildren())
+            {
+                if ((entry.Value ?? string.Empty) == (value ?? string.Empty))
+                {
+                    return $"{_section}:{nameof(Socks5ServerOptions.ListenEndPoints)}:{entry.Key}";
+                }
+            }
+        }
+
+        return $"{_section}:{listen}:{index}";
     }
 
     private static void Probe(List<string> failures, string key, Socks5ServerOptions probe)

@@ -61,9 +61,28 @@ public static class Socks5ServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         OptionsBuilder<Socks5ServerOptions> options = services.AddOptions<Socks5ServerOptions>();
-        if (configuration is not null)
+        IConfigurationSection? section = configuration?.GetSection(SectionName);
+        if (section is not null)
         {
-            options.Bind(configuration.GetSection(SectionName));
+            options.Bind(section);
+            // ListenEndPoints is the typed list, which the binder cannot fill from text: it skipped such entries without a
+            // word, and the server fell back to 127.0.0.1:1080. In configuration ListenEndPoints:N is another name for
+            // Listen:N (it wins when both are set), so Socks5__ListenEndPoints__0 overrides an appsettings.json Listen:0.
+            options.Configure(o =>
+            {
+                foreach (IConfigurationSection entry in section.GetSection(nameof(Socks5ServerOptions.ListenEndPoints)).GetChildren())
+                {
+                    string value = entry.Value ?? string.Empty;
+                    if (int.TryParse(entry.Key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int index) && index < o.Listen.Count)
+                    {
+                        o.Listen[index] = value;
+                    }
+                    else
+                    {
+                        o.Listen.Add(value);
+                    }
+                }
+            });
         }
 
         if (configure is not null)
@@ -73,7 +92,7 @@ public static class Socks5ServiceCollectionExtensions
 
         options.PostConfigure<IServiceProvider>(UseServices);
         options.ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Socks5ServerOptions>>(new Socks5ServerOptionsValidator(SectionName)));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<Socks5ServerOptions>>(new Socks5ServerOptionsValidator(SectionName, section)));
         services.TryAddSingleton<Socks5ServerService>();
         services.AddHostedService(sp => sp.GetRequiredService<Socks5ServerService>());
         return services;

@@ -88,6 +88,25 @@ public sealed class ConfigurationBindingTests
         Assert.Equal(["127.0.0.1:1"], options.Listen);
     }
 
+    // The binder cannot make the typed ListenEndPoints from text and used to skip it without a word (the server then fell
+    // back to 127.0.0.1:1080): in configuration it is another name for Listen, index by index.
+    [Fact]
+    public void ListenEndPoints_in_configuration_is_read_as_Listen_and_overrides_the_same_index()
+    {
+        var services = new ServiceCollection();
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Socks5:Listen:0"] = "127.0.0.1:1080", ["Socks5:Listen:1"] = "[::1]:1080" })
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Socks5:ListenEndPoints:0"] = "127.0.0.1:1090", ["Socks5:ListenEndPoints:2"] = "127.0.0.2:1090" })
+            .Build();
+        services.AddSocks5Server(configuration);
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        Socks5ServerOptions options = provider.GetRequiredService<IOptions<Socks5ServerOptions>>().Value;
+
+        Assert.Equal(["127.0.0.1:1090", "[::1]:1080", "127.0.0.2:1090"], options.Listen);
+        Assert.Empty(options.ListenEndPoints);
+    }
+
     public static TheoryData<string, string, string, string> BadConfigurations => new()
     {
         // key, value, the key the message names, a fragment of the reason
@@ -96,6 +115,7 @@ public sealed class ConfigurationBindingTests
         { "Socks5:Listen:0", "::1:1080", "Socks5:Listen:0", "::1:1080" },
         { "Socks5:Listen:0", "127.0.0.1:65536", "Socks5:Listen:0", "127.0.0.1:65536" },
         { "Socks5:Listen:0", "", "Socks5:Listen:0", "empty" },
+        { "Socks5:ListenEndPoints:0", "localhost:1080", "Socks5:ListenEndPoints:0", "localhost:1080" },
         { "Socks5:Advertise", "proxy.example", "Socks5:Advertise", "proxy.example" },
         { "Socks5:Egress:Allow:0", "10.0.0.0/33", "Socks5:Egress:Allow:0", "10.0.0.0/33" },
         { "Socks5:Egress:Deny:0", "example.com/8", "Socks5:Egress:Deny:0", "example.com/8" },

@@ -29,6 +29,16 @@ public sealed partial class HostedSampleTests
     }
 
     [Fact]
+    public async Task ListenEndPoints_overridden_on_the_command_line_serves_a_CONNECT_on_that_port_only()
+    {
+        // The name of the typed option, as a reader of the options class would write it: it replaces appsettings.json's
+        // Listen:0 (127.0.0.1:1080) instead of being dropped.
+        using SampleProcess sample = SampleProcess.Start("Socks5.Hosted", "--Socks5:ListenEndPoints:0=127.0.0.1:0");
+        await ConnectThroughThenStopAsync(sample);
+        Assert.DoesNotMatch(":1080(?![0-9])", sample.Log);
+    }
+
+    [Fact]
     public async Task Listen_overridden_in_the_environment_serves_a_CONNECT()
     {
         SampleProcess sample;

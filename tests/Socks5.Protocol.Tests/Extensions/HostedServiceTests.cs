@@ -36,6 +36,7 @@ public sealed class HostedServiceTests
             LogCapture.Entry served = await log.WaitForAsync(10);
             Assert.Equal(LogLevel.Debug, served.Level);
             Assert.Equal("Socks5.Protocol.Server", served.Category);
+            Assert.Equal(InboundProtocol.Socks5, served.State["Protocol"]);
             Assert.Equal(Command.Connect, served.State["Command"]);
             Assert.Equal(_targets.Echo4.ToString(), served.State["Destination"]);
             Assert.Equal(ReplyCode.Succeeded, served.State["ReplyCode"]);

@@ -13,7 +13,7 @@ seconds=${FUZZ_SECONDS:-20}
 work=${FUZZ_WORK:-/tmp/socks5-fuzz}
 project=tests/Socks5.Protocol.Fuzz
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(wire-request wire-reply greeting method-selection userpass-request userpass-reply gssapi udp-header engine-server engine-client socks4-request socks4-reply http-connect http-response)
+[ ${#targets[@]} -gt 0 ] || targets=(wire-request wire-reply greeting method-selection userpass-request userpass-reply gssapi udp-header engine-server engine-client socks4-request socks4-reply http-connect http-response engine-socks4-server engine-http-server)
 
 if ! command -v afl-fuzz >/dev/null; then
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd=sudo

@@ -15,6 +15,10 @@ internal static class EngineDrivers
 
     public static void Client(byte[] data) => Compare(data, RunClient);
 
+    public static void Socks4Server(byte[] data) => Compare(data, RunSocks4Server);
+
+    public static void HttpServer(byte[] data) => Compare(data, RunHttpServer);
+
     private static void Compare(byte[] data, Func<byte[], Random?, string> run)
     {
         if (data.Length == 0)
@@ -46,6 +50,55 @@ internal static class EngineDrivers
                 ev = engine.Reply(ReplyCode.Succeeded, Loopback, output);
             if (ev is ServerEvent.Established or ServerEvent.MustClose)
                 return $"{ev} {engine.State} {engine.Failure} {engine.ParseError} {engine.ReplyCode} consumed={feed.Consumed} out={Convert.ToHexString(output.WrittenSpan)}";
+            feed.MoreIfNeeded();
+        }
+    }
+
+    // Credentials required when the seed byte is odd, so both paths are reached.
+    private static string RunSocks4Server(byte[] data, Random? chunking)
+    {
+        var engine = new Socks4ServerEngine(requireCredentials: (data[0] & 1) != 0);
+        var output = new ArrayBufferWriter<byte>();
+        var feed = new Feed(data, chunking);
+        while (true)
+        {
+            var ev = engine.Process(feed.Pending, output, out var consumed, feed.IsFinal);
+            feed.Consume(consumed, ev is not (ServerEvent.NeedMoreData or ServerEvent.MustClose), engine.MaxMessageLength, ev == ServerEvent.NeedMoreData);
+            if (ev == ServerEvent.CredentialsReceived)
+                ev = engine.AcceptCredentials(engine.UserName.Length % 2 == 0 && engine.Password.IsEmpty, output);
+            if (ev == ServerEvent.RequestReceived)
+                ev = engine.Reply(engine.Destination.Port % 3 == 0 ? ReplyCode.ConnectionRefused : ReplyCode.Succeeded, Loopback, output);
+            if (ev is ServerEvent.Established or ServerEvent.MustClose)
+                return $"{ev} {engine.State} {engine.Failure} {engine.ParseError} {engine.ReplyCode} consumed={feed.Consumed} out={Convert.ToHexString(output.WrittenSpan)}";
+            feed.MoreIfNeeded();
+        }
+    }
+
+    // Credentials required when the seed byte is odd; the host accepts a password of even length, so 407 and retry are reached.
+    private static string RunHttpServer(byte[] data, Random? chunking)
+    {
+        var engine = new HttpConnectServerEngine(requireCredentials: (data[0] & 1) != 0, maxHeadLength: 1024);
+        var output = new ArrayBufferWriter<byte>();
+        var feed = new Feed(data, chunking);
+        while (true)
+        {
+            var ev = engine.Process(feed.Pending, output, out var consumed, feed.IsFinal);
+            feed.Consume(consumed, ev is not (ServerEvent.NeedMoreData or ServerEvent.MustClose), engine.MaxMessageLength, ev == ServerEvent.NeedMoreData);
+            while (ev == ServerEvent.CredentialsReceived)
+            {
+                ev = engine.AcceptCredentials(engine.Password.Length % 2 == 0 && engine.UserName.IndexOf((byte)':') < 0, output);
+                if (ev == ServerEvent.NeedMoreData && !feed.Pending.IsEmpty)
+                {
+                    // The 407 sent the engine back to reading: what it holds may be the next head already.
+                    ev = engine.Process(feed.Pending, output, out consumed, feed.IsFinal);
+                    feed.Consume(consumed, ev is not (ServerEvent.NeedMoreData or ServerEvent.MustClose), engine.MaxMessageLength, ev == ServerEvent.NeedMoreData);
+                }
+            }
+
+            if (ev == ServerEvent.RequestReceived)
+                ev = engine.Reply(engine.Destination.Port % 3 == 0 ? ReplyCode.ConnectionRefused : ReplyCode.Succeeded, engine.Destination.Port % 5 == 0, output);
+            if (ev is ServerEvent.Established or ServerEvent.MustClose)
+                return $"{ev} {engine.State} {engine.Failure} {engine.ParseError} {engine.StatusCode} consumed={feed.Consumed} out={Convert.ToHexString(output.WrittenSpan)}";
             feed.MoreIfNeeded();
         }
     }

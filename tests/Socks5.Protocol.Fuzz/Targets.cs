@@ -22,7 +22,7 @@ internal static class Targets
     [
         "wire-request", "wire-reply", "greeting", "method-selection", "userpass-request", "userpass-reply",
         "gssapi", "udp-header", "engine-server", "engine-client", "socks4-request", "socks4-reply", "http-connect",
-        "http-response",
+        "http-response", "engine-socks4-server", "engine-http-server",
     ];
 
     public static Action<byte[]> Get(string name) => name switch
@@ -42,6 +42,8 @@ internal static class Targets
         "http-response" => data => Parser(data, HttpResponseSpan, HttpResponseSequence, roundTrips: false),
         "engine-server" => EngineDrivers.Server,
         "engine-client" => EngineDrivers.Client,
+        "engine-socks4-server" => EngineDrivers.Socks4Server,
+        "engine-http-server" => EngineDrivers.HttpServer,
         _ => throw new ArgumentException("unknown target " + name + "; one of: " + string.Join(", ", Names)),
     };
 

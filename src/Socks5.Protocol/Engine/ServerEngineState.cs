@@ -1,6 +1,11 @@
 namespace Socks5.Protocol.Engine;
 
-/// <summary>The stages of a <see cref="Socks5ServerEngine"/>.</summary>
+/// <summary>
+/// The stages of a <see cref="Socks5ServerEngine"/>. <see cref="Socks4ServerEngine"/> and
+/// <see cref="HttpConnectServerEngine"/> have no greeting or method: they use <see cref="AwaitingRequest"/>,
+/// <see cref="CredentialsDecisionPending"/>, <see cref="RequestDecisionPending"/>, <see cref="Established"/> and
+/// <see cref="Closed"/>.
+/// </summary>
 public enum ServerEngineState
 {
     /// <summary>Waiting for the client's greeting.</summary>

@@ -1,6 +1,9 @@
 namespace Socks5.Protocol.Engine;
 
-/// <summary>What a <see cref="Socks5ServerEngine"/> call ended on: what the host must do next.</summary>
+/// <summary>
+/// What a <see cref="Socks5ServerEngine"/> call ended on: what the host must do next. <see cref="Socks4ServerEngine"/> and
+/// <see cref="HttpConnectServerEngine"/> return the same values (never <see cref="SecondReplyRequired"/>).
+/// </summary>
 public enum ServerEvent
 {
     /// <summary>Every complete message was handled; call <see cref="Socks5ServerEngine.Process"/> again when more bytes arrive.</summary>

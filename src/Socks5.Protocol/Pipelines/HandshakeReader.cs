@@ -17,13 +17,27 @@ internal static class HandshakeReader
 {
     /// <summary>Runs the loop until the engine returns something other than <paramref name="needMoreData"/>.</summary>
     /// <exception cref="OperationCanceledException">The token fired, or the pending read was canceled.</exception>
-    public static async ValueTask<TEvent> ReadAsync<TEvent>(
+    public static ValueTask<TEvent> ReadAsync<TEvent>(
         IDuplexPipe transport,
         EngineInput.Step<TEvent> step,
         Func<int> maxMessageLength,
         TEvent needMoreData,
         CancellationToken cancellationToken)
+        where TEvent : struct =>
+        ReadAsync(transport, new EngineInput.DelegateStep<TEvent>(step, maxMessageLength), needMoreData, cancellationToken);
+
+    /// <summary>
+    /// Runs the loop until the engine returns something other than <paramref name="needMoreData"/>; a struct step
+    /// costs no delegate or closure per connection.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">The token fired, or the pending read was canceled.</exception>
+    public static async ValueTask<TEvent> ReadAsync<TEvent, TStep>(
+        IDuplexPipe transport,
+        TStep step,
+        TEvent needMoreData,
+        CancellationToken cancellationToken)
         where TEvent : struct
+        where TStep : EngineInput.IStep<TEvent>
     {
         PipeReader reader = transport.Input;
         EqualityComparer<TEvent> same = EqualityComparer<TEvent>.Default;
@@ -48,7 +62,7 @@ internal static class HandshakeReader
                         break;
                     }
 
-                    e = EngineInput.Run(rest, maxMessageLength(), result.IsCompleted, step, out used);
+                    e = EngineInput.Run<TEvent, TStep>(rest, result.IsCompleted, step, out used);
                     consumed += used;
                 }
                 while (used > 0 && same.Equals(e, needMoreData));

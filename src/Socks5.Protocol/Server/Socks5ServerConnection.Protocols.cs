@@ -6,22 +6,24 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using Socks5.Protocol.Engine;
+using Socks5.Protocol.Internal;
+using Socks5.Protocol.Pipelines;
 using Socks5.Protocol.Wire;
 
 namespace Socks5.Protocol.Server;
 
 /// <summary>
-/// SOCKS4/4a and HTTP CONNECT on the SOCKS5 port. The first byte names the protocol; each one's request is read into the
-/// same <see cref="RequestInfo"/> and served by the same path as a SOCKS5 request (policy, limits, dial, relay, report),
-/// so only reading the request and writing the reply differ.
+/// SOCKS4/4a and HTTP CONNECT on the SOCKS5 port. The first byte names the protocol; its engine
+/// (<see cref="Socks4ServerEngine"/>, <see cref="HttpConnectServerEngine"/>) reads the request into the same
+/// <see cref="RequestInfo"/> and writes the reply, and the request is served by the same path as a SOCKS5 request
+/// (policy, limits, dial, relay, report).
 /// </summary>
 internal sealed partial class Socks5ServerConnection
 {
-    // The realm of the 407 challenge: one realm for the whole server, as its users are one table.
-    private static ReadOnlySpan<byte> Realm => "proxy"u8;
-
     private InboundProtocol _protocol;
     private bool _dialTimedOut;
+    private Socks4ServerEngine? _socks4;
+    private HttpConnectServerEngine? _http;
 
     /// <summary>The protocol the client speaks (SOCKS5 until the first byte says otherwise).</summary>
     public InboundProtocol Protocol => _protocol;
@@ -45,229 +47,109 @@ internal sealed partial class Socks5ServerConnection
             throw new OperationCanceledException("The pending read of the handshake was canceled.");
         }
 
-        return first switch
-        {
-            Socks4Request.Version when _options.EnableSocks4 => InboundProtocol.Socks4,
-            >= (byte)'A' and <= (byte)'Z' when _options.EnableHttpConnect => InboundProtocol.HttpConnect,
-            _ => InboundProtocol.Socks5,
-        };
+        return ServerEngines.Detect(first, _options.EnableSocks4, _options.EnableHttpConnect);
     }
 
-    // A parse step over what the client sent so far: the status, what it consumed, and the request copied out.
-    private delegate OperationStatus ParseStep(in ReadOnlySequence<byte> buffer, byte[] scratch, out int consumed);
-
-    // Reads until the parser is done or fails; on Done the request's bytes are consumed and nothing after them.
-    private async ValueTask<OperationStatus> ReadMessageAsync(ParseStep parse, int maxLength, CancellationToken cancellationToken)
-    {
-        PipeReader input = _client.Input;
-        byte[] scratch = ArrayPool<byte>.Shared.Rent(maxLength);
-        try
-        {
-            while (true)
-            {
-                ReadResult result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                OperationStatus status;
-                int consumed;
-                try
-                {
-                    status = parse(buffer, scratch, out consumed);
-                }
-                catch
-                {
-                    input.AdvanceTo(buffer.Start);
-                    throw;
-                }
-
-                if (status == OperationStatus.Done)
-                {
-                    input.AdvanceTo(buffer.GetPosition(consumed));
-                    return status;
-                }
-
-                input.AdvanceTo(buffer.Start, buffer.End);
-                if (status != OperationStatus.NeedMoreData)
-                {
-                    return status;
-                }
-
-                if (result.IsCompleted)
-                {
-                    // A client that goes away after a 407 failed to authenticate; the report keeps saying so.
-                    _failure = _failure == HandshakeFailure.None ? HandshakeFailure.ConnectionClosed : _failure;
-                    return OperationStatus.NeedMoreData;
-                }
-
-                if (result.IsCanceled)
-                {
-                    throw new OperationCanceledException("The pending read of the handshake was canceled.");
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(scratch);
-        }
-    }
+    // The engine's read loop, as Socks5ServerHandshake runs it, without a delegate per connection.
+    private ValueTask<ServerEvent> ReadAsync<TEngine>(TEngine engine, CancellationToken cancellationToken)
+        where TEngine : class, IServerEngine =>
+        HandshakeReader.ReadAsync(_client, new EngineStep<TEngine>(engine, _client.Output), ServerEvent.NeedMoreData, cancellationToken);
 
     private async Task<ServerEvent> ReadSocks4RequestAsync(CancellationToken cancellationToken)
     {
-        string? userId = null;
-        ParseError error = ParseError.None;
-        OperationStatus status = await ReadMessageAsync(
-            (in ReadOnlySequence<byte> buffer, byte[] scratch, out int consumed) =>
+        var engine = new Socks4ServerEngine(_options.RequiresCredentials);
+        _socks4 = engine;
+        try
+        {
+            ServerEvent e = await ReadAsync(engine, cancellationToken).ConfigureAwait(false);
+            if (e is ServerEvent.CredentialsReceived or ServerEvent.RequestReceived)
             {
-                OperationStatus s = Socks4Request.TryParse(buffer, scratch, out Socks4Request request, out consumed, out error);
-                if (s == OperationStatus.Done)
-                {
-                    _protocol = request.IsSocks4a ? InboundProtocol.Socks4a : InboundProtocol.Socks4;
-                    _request = RequestInfo.From(request.Command, request.Destination);
-                    userId = Encoding.UTF8.GetString(request.UserId.ToArray());
-                }
-
-                return s;
-            },
-            Socks4Request.MaxLength,
-            cancellationToken).ConfigureAwait(false);
-        if (status == OperationStatus.NeedMoreData)
-        {
-            return ServerEvent.MustClose;
-        }
-
-        if (status != OperationStatus.Done)
-        {
-            _failure = error is ParseError.UserIdTooLong or ParseError.DomainNameTooLong ? HandshakeFailure.MessageTooLong : HandshakeFailure.MalformedMessage;
-            await ReplyAsync(ReplyCode.GeneralFailure, null, cancellationToken).ConfigureAwait(false);
-            return ServerEvent.MustClose;
-        }
-
-        // SOCKS4 has no authentication: only a validator that accepts the USERID (with an empty password) lets it in.
-        if (_options.RequiresCredentials)
-        {
-            bool accepted = _options.ValidateCredentials is not null && userId!.Length > 0
-                && await CheckCredentialsAsync(userId, string.Empty, cancellationToken).ConfigureAwait(false);
-            if (!accepted)
-            {
-                _failure = HandshakeFailure.AuthenticationFailed;
-                await ReplyAsync(ReplyCode.ConnectionNotAllowed, null, cancellationToken).ConfigureAwait(false);
-                return ServerEvent.MustClose;
+                _protocol = engine.IsSocks4a ? InboundProtocol.Socks4a : InboundProtocol.Socks4;
+                _request = RequestInfo.From(engine.Command, engine.Destination);
             }
-        }
 
-        return ServerEvent.RequestReceived;
+            if (e == ServerEvent.CredentialsReceived)
+            {
+                // SOCKS4 has no authentication: only a validator that accepts the USERID (with an empty password) lets
+                // it in.
+                bool accepted = _options.ValidateCredentials is not null && engine.UserName.Length > 0
+                    && await CheckCredentialsAsync(Encoding.UTF8.GetString(engine.UserName), string.Empty, cancellationToken).ConfigureAwait(false);
+                e = engine.AcceptCredentials(accepted, _client.Output);
+            }
+
+            if (e == ServerEvent.MustClose && engine.ReplyCode != 0)
+            {
+                // The 91 of a refused USERID or a malformed request: the report names the SOCKS5 reply it stands for.
+                _reply = engine.Failure == HandshakeFailure.AuthenticationFailed ? ReplyCode.ConnectionNotAllowed : ReplyCode.GeneralFailure;
+                await HandshakeReader.FlushAsync(_client.Output, cancellationToken).ConfigureAwait(false);
+                EndHandshake(null, null);
+            }
+
+            return e;
+        }
+        finally
+        {
+            _failure = engine.Failure;
+        }
     }
 
     // An HTTP head in, until a CONNECT the server serves; a 407 lets the client try again on the same connection.
     private async Task<ServerEvent> ReadHttpConnectRequestAsync(CancellationToken cancellationToken)
     {
-        while (true)
+        var engine = new HttpConnectServerEngine(_options.RequiresCredentials);
+        _http = engine;
+        try
         {
-            bool isConnect = false;
-            string? user = null;
-            string? password = null;
-            ParseError error = ParseError.None;
-            OperationStatus status = await ReadMessageAsync(
-                (in ReadOnlySequence<byte> buffer, byte[] scratch, out int consumed) =>
+            ServerEvent e = await ReadAsync(engine, cancellationToken).ConfigureAwait(false);
+            while (e == ServerEvent.CredentialsReceived)
+            {
+                _request = RequestInfo.From(Command.Connect, engine.Destination);
+                bool accepted = await CheckCredentialsAsync(
+                    Encoding.UTF8.GetString(engine.UserName), Encoding.UTF8.GetString(engine.Password), cancellationToken).ConfigureAwait(false);
+                e = engine.AcceptCredentials(accepted, _client.Output);
+                if (e == ServerEvent.NeedMoreData)
                 {
-                    OperationStatus s = HttpConnectRequest.TryParse(buffer, scratch, HttpConnectRequest.DefaultMaxHeadLength, out HttpConnectRequest request, out consumed, out error);
-                    if (s == OperationStatus.Done && request.IsConnect)
-                    {
-                        isConnect = true;
-                        Span<byte> host = stackalloc byte[Socks5EndPoint.MaxAddressLength];
-                        _request = RequestInfo.From(Command.Connect, request.GetDestination(host));
-                        Span<byte> decoded = stackalloc byte[request.ProxyAuthorization.Length];
-                        if (request.HasProxyAuthorization
-                            && HttpBasicCredentials.TryDecode(request.ProxyAuthorization, decoded, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> secret) == OperationStatus.Done)
-                        {
-                            user = Encoding.UTF8.GetString(name.ToArray());
-                            password = Encoding.UTF8.GetString(secret.ToArray());
-                        }
-                    }
-
-                    return s;
-                },
-                HttpConnectRequest.DefaultMaxHeadLength,
-                cancellationToken).ConfigureAwait(false);
-            if (status == OperationStatus.NeedMoreData)
-            {
-                return ServerEvent.MustClose;
+                    // The 407 goes out before waiting for the client's next head.
+                    _request = null;
+                    await HandshakeReader.FlushAsync(_client.Output, cancellationToken).ConfigureAwait(false);
+                    e = await ReadAsync(engine, cancellationToken).ConfigureAwait(false);
+                }
             }
 
-            if (status != OperationStatus.Done)
+            if (e == ServerEvent.RequestReceived)
             {
-                _failure = error == ParseError.HeadTooLarge ? HandshakeFailure.MessageTooLong : HandshakeFailure.MalformedMessage;
-                await WriteHttpAsync(error switch { ParseError.HeadTooLarge => 431, ParseError.UnsupportedVersion => 505, _ => 400 }, cancellationToken).ConfigureAwait(false);
-                return ServerEvent.MustClose;
+                _request = RequestInfo.From(Command.Connect, engine.Destination);
             }
 
-            if (!isConnect)
-            {
-                // Not a forward proxy: only CONNECT is served.
-                _failure = HandshakeFailure.CommandNotSupported;
-                await WriteHttpAsync(405, cancellationToken).ConfigureAwait(false);
-                return ServerEvent.MustClose;
-            }
-
-            if (!_options.RequiresCredentials)
-            {
-                return ServerEvent.RequestReceived;
-            }
-
-            if (user is not null && await CheckCredentialsAsync(user, password!, cancellationToken).ConfigureAwait(false))
-            {
-                _failure = HandshakeFailure.None;
-                return ServerEvent.RequestReceived;
-            }
-
-            _failure = HandshakeFailure.AuthenticationFailed;
-            _request = null;
-            await WriteHttpAsync(407, cancellationToken).ConfigureAwait(false);
+            return e;
+        }
+        finally
+        {
+            _failure = engine.Failure;
         }
     }
 
-    // The answer of a SOCKS4 or HTTP client, mapped from the SOCKS5 reply the shared path decided on.
+    // The answer of a SOCKS4 or HTTP client, mapped by its engine from the SOCKS5 reply the shared path decided on.
     private async ValueTask<ServerEvent> ReplyOtherAsync(ReplyCode code, EndPoint? bound, CancellationToken cancellationToken)
     {
-        if (_protocol == InboundProtocol.HttpConnect)
+        ServerEvent e;
+        if (_http is { } http)
         {
-            await WriteHttpAsync(code switch
-            {
-                ReplyCode.Succeeded => 200,
-                ReplyCode.ConnectionNotAllowed => 403,
-                ReplyCode.TtlExpired => 504,
-                _ when _dialTimedOut => 504,
-                _ => 502,
-            }, cancellationToken).ConfigureAwait(false);
+            e = http.Reply(code, _dialTimedOut, _client.Output);
         }
         else
         {
-            // DSTPORT and DSTIP of a CONNECT reply are ignored by the client (the SOCKS4 document): zeros. A RESOLVE
-            // answer (Tor) is its IPv4 address there.
+            // DSTIP carries the IPv4 address bound (a RESOLVE answer, the outgoing address of a CONNECT); else zeros.
             Span<byte> buffer = stackalloc byte[Socks5EndPoint.MaxAddressLength];
-            buffer.Clear();
             Socks5EndPoint address = bound is IPEndPoint { AddressFamily: System.Net.Sockets.AddressFamily.InterNetwork } ip
-                ? Socks5EndPoint.FromIPEndPoint(new IPEndPoint(ip.Address, 0), buffer)
-                : new Socks5EndPoint(AddressType.IPv4, buffer.Slice(0, 4), 0);
-            Socks4Reply.Write(_client.Output, code == ReplyCode.Succeeded ? Socks4ReplyCode.RequestGranted : Socks4ReplyCode.RequestRejectedOrFailed, address);
-            await _client.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        EndHandshake(null, null);
-        return code == ReplyCode.Succeeded ? ServerEvent.Established : ServerEvent.MustClose;
-    }
-
-    private async ValueTask WriteHttpAsync(int statusCode, CancellationToken cancellationToken)
-    {
-        if (statusCode == 407)
-        {
-            HttpConnectResponse.WriteProxyAuthenticationRequired(_client.Output, Realm);
-        }
-        else
-        {
-            HttpConnectResponse.Write(_client.Output, statusCode);
+                ? Socks5EndPoint.FromIPEndPoint(ip, buffer)
+                : default;
+            e = _socks4!.Reply(code, address, _client.Output);
         }
 
         await _client.Output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        EndHandshake(null, null);
+        return e;
     }
 
     // The one credential check of every protocol: the host's validator, else the Users table. An accepted user takes
@@ -285,5 +167,24 @@ internal sealed partial class Socks5ServerConnection
         }
 
         return accepted;
+    }
+
+    // A server engine as the read loop's step: a struct, so the loop holds it without a delegate or closure.
+    private readonly struct EngineStep<TEngine> : EngineInput.IStep<ServerEvent>
+        where TEngine : class, IServerEngine
+    {
+        private readonly TEngine _engine;
+        private readonly IBufferWriter<byte> _output;
+
+        public EngineStep(TEngine engine, IBufferWriter<byte> output)
+        {
+            _engine = engine;
+            _output = output;
+        }
+
+        public int MaxMessageLength => _engine.MaxMessageLength;
+
+        public ServerEvent Process(ReadOnlySpan<byte> input, bool isFinalBlock, out int bytesConsumed) =>
+            _engine.Process(input, _output, out bytesConsumed, isFinalBlock);
     }
 }

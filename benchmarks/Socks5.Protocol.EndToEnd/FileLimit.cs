@@ -5,8 +5,8 @@ namespace Socks5.Protocol.EndToEnd;
 /// <summary>
 /// RLIMIT_NOFILE: 10,000 idle tunnels are 20,000 descriptors in the harness (it holds the client and the target end of
 /// each) and as many in the proxy. The harness raises its own limit at start when it is too low for what was asked; the
-/// proxies it starts inherit it. Raising the hard limit needs root (CAP_SYS_RESOURCE), which CI and the benchmark
-/// machine have.
+/// proxies it starts inherit it. Raising the hard limit needs CAP_SYS_RESOURCE: root has it, but a container may drop it
+/// (the benchmark machine's did, with a hard limit of 20,000, so 10,000 tunnels cannot run there: 9,700 can).
 /// </summary>
 internal static partial class FileLimit
 {
@@ -35,7 +35,8 @@ internal static partial class FileLimit
         {
             int errno = Marshal.GetLastPInvokeError();
             return $"this run needs {needed} open files (RLIMIT_NOFILE, `ulimit -n`) and the limit is {limit.Current} (hard {limit.Maximum}); " +
-                $"raising it failed with errno {errno} (raising the hard limit needs root): run fewer tunnels or raise the limit first";
+                $"raising it failed with errno {errno} (raising the hard limit needs CAP_SYS_RESOURCE, which a container may drop even for root): " +
+                "run fewer tunnels, or raise the limit first (`prlimit --nofile=N:N`, the container's ulimit settings)";
         }
 
         Console.WriteLine($"RLIMIT_NOFILE raised from {limit.Current} (hard {limit.Maximum}) to {needed} for this run and the proxies it starts");

@@ -33,6 +33,12 @@ internal static class ServeMode
         // set, to measure what they cost (the harness's clients are anonymous: each tunnel then has its own rate limit).
         options.MaxBytesPerSecondPerUser = long.Parse(Environment.GetEnvironmentVariable("SOCKS5_E2E_MAX_BYTES_PER_SECOND_PER_USER") ?? "0", CultureInfo.InvariantCulture);
         options.MaxConnectionsPerUser = int.Parse(Environment.GetEnvironmentVariable("SOCKS5_E2E_MAX_CONNECTIONS_PER_USER") ?? "0", CultureInfo.InvariantCulture);
+        // SOCKS5_E2E_MAX_CONNECTIONS=N: the harness's memory section past the default MaxConnections (1,024).
+        if (Environment.GetEnvironmentVariable("SOCKS5_E2E_MAX_CONNECTIONS") is { Length: > 0 } maxConnections)
+        {
+            options.MaxConnections = int.Parse(maxConnections, CultureInfo.InvariantCulture);
+        }
+
         // SOCKS5_E2E_RELAY_BUDGET=BYTES (--ours-env): a relay buffer budget of this server's own (RelayBufferBudget).
         if (Environment.GetEnvironmentVariable("SOCKS5_E2E_RELAY_BUDGET") is { Length: > 0 } budget)
         {

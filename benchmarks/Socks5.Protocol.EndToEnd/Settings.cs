@@ -157,13 +157,16 @@ internal sealed class Settings
         return settings;
     }
 
-    /// <summary>The most file descriptors the run needs at once in one process (the harness holds both ends of each tunnel).</summary>
+    /// <summary>
+    /// The most file descriptors the run needs at once in one process: the harness holds both ends of each tunnel, and a
+    /// proxy both of its sockets per tunnel; 512 more for the runtime, listeners, pipes and logs.
+    /// </summary>
     public int FileDescriptorsNeeded()
     {
         int tunnels = Sections.Contains("memory") ? Tunnels.Max() : 0;
         int bulk = Sections.Contains("bulk") ? BulkTunnels.Max() : 0;
         int clients = Sections.Contains("handshake") ? HandshakeClients.Max() : 0;
-        return (2 * Math.Max(tunnels, Math.Max(bulk, clients))) + 1024;
+        return (2 * Math.Max(tunnels, Math.Max(bulk, clients))) + 512;
     }
 
     // "1,16,256": positive values, in the order given.

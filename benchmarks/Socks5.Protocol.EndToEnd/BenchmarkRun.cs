@@ -210,7 +210,7 @@ internal sealed class BenchmarkRun
                 }
             }
 
-            _report.Heading($"CONNECT handshakes per second ({clients} clients at once, accept-and-close target, clients close with {(_settings.ResetClose ? "a reset" : "a FIN")}, {_settings.HandshakeDuration.TotalSeconds} s rounds, median of {_settings.Rounds})");
+            _report.Heading($"CONNECT handshakes per second ({clients} client{(clients == 1 ? "" : "s")} at once, accept-and-close target, clients close with {(_settings.ResetClose ? "a reset" : "a FIN")}, {_settings.HandshakeDuration.TotalSeconds} s rounds, median of {_settings.Rounds})");
             _report.Table(series.Values, "handshakes/s", Measurements.PlainConnect, higherIsBetter: true, format: "F0", cpu: ("proxy CPU µs per handshake", "F0"));
             string scale = clients == 16 ? "" : $" ({clients} clients)";
             if (series.TryGetValue(Proxy.Naive, out Series? naive))

@@ -295,7 +295,7 @@ internal sealed class BenchmarkRun
         if (dantedTooMany && _env.Danted is not null)
         {
             _report.Line("");
-            _report.Line($"danted is left out above {DantedMaxTunnels:N0} tunnels: it forks a process per few clients and took about 380 KiB per tunnel at 1,000 ({tunnels:N0} would be about {tunnels * 380L / (1024 * 1024):F1} GiB).");
+            _report.Line($"danted is left out above {DantedMaxTunnels:N0} tunnels: it forks helper processes and took about 400 KiB per tunnel at 1,000 ({tunnels:N0} would be about {tunnels * 400L / (1024 * 1024):F1} GiB).");
         }
 
         _report.Line("");
@@ -315,7 +315,7 @@ internal sealed class BenchmarkRun
         return rss;
     }
 
-    // danted took about 380 KiB of RSS per idle tunnel at 1,000 (it forks): 10,000 would be close to 4 GiB and thousands of processes.
+    // danted took about 400 KiB of RSS per idle tunnel at 1,000 (it forks): 10,000 would be close to 4 GiB and thousands of processes.
     private const int DantedMaxTunnels = 2000;
 
     /// <summary>The bulk curve, when --bulk-tunnels gave more than one value: aggregate MiB/s, CPU per GiB, peak RSS.</summary>

@@ -34,17 +34,35 @@ internal sealed class BenchmarkRun
 
         if (_settings.Sections.Contains("bulk"))
         {
-            await BulkAsync();
+            var curve = new Dictionary<int, Dictionary<string, Series>>();
+            foreach (int tunnels in _settings.BulkTunnels)
+            {
+                curve[tunnels] = await BulkAsync(tunnels);
+            }
+
+            BulkCurve(curve);
         }
 
         if (_settings.Sections.Contains("handshake"))
         {
-            await HandshakesAsync();
+            var curve = new Dictionary<int, Dictionary<string, Series>>();
+            foreach (int clients in _settings.HandshakeClients)
+            {
+                curve[clients] = await HandshakesAsync(clients);
+            }
+
+            HandshakeCurve(curve);
         }
 
         if (_settings.Sections.Contains("memory"))
         {
-            await MemoryAsync();
+            var curve = new Dictionary<int, Dictionary<string, Series>>();
+            foreach (int tunnels in _settings.Tunnels)
+            {
+                curve[tunnels] = await MemoryAsync(tunnels);
+            }
+
+            MemoryCurve(curve);
         }
 
         if (_settings.Sections.Contains("client"))
@@ -76,7 +94,7 @@ internal sealed class BenchmarkRun
         return 0;
     }
 
-    private async Task BulkAsync()
+    private async Task<Dictionary<string, Series>> BulkAsync(int tunnels)
     {
         using var sink = new BulkSink();
         var proxies = new List<Proxy?> { null };
@@ -89,7 +107,8 @@ internal sealed class BenchmarkRun
 
             await AddSocksProxiesAsync(proxies);
             var series = proxies.ToDictionary(p => p?.Name ?? Measurements.Direct, p => new Series(p?.Name ?? Measurements.Direct));
-            Console.WriteLine($"bulk: {_settings.BulkBytes / (1024 * 1024)} MiB per round, {_settings.Rounds} rounds, through {string.Join(", ", series.Keys)}");
+            string each = tunnels == 1 ? "" : $" in {tunnels} tunnels at once ({_settings.BulkBytes / tunnels / (1024.0 * 1024):0.##} MiB each)";
+            Console.WriteLine($"bulk: {_settings.BulkBytes / (1024 * 1024)} MiB per round{each}, {_settings.Rounds} rounds, through {string.Join(", ", series.Keys)}");
 
             // One short unmeasured transfer each: JIT, tiering, socket buffers, danted's helper processes.
             foreach (Proxy? proxy in proxies)
@@ -102,35 +121,52 @@ internal sealed class BenchmarkRun
                 // Rotate the order each round so that a slow stretch of the shared machine does not always hit the same row.
                 foreach (Proxy? proxy in Rotate(proxies, round))
                 {
-                    (double mibs, double cpu) = await Measurements.BulkOnceAsync(proxy, sink, _settings.BulkBytes, _cancel);
+                    (double mibs, double cpu, long peak) = await Measurements.BulkAsync(proxy, sink, _settings.BulkBytes, tunnels, _settings.BulkScale, _cancel);
                     Series row = series[proxy?.Name ?? Measurements.Direct];
                     row.Rounds.Add(mibs);
-                    double cpuPerGib = cpu / (_settings.BulkBytes / (1024.0 * 1024 * 1024));
+                    double cpuPerGib = cpu / (_settings.BulkBytes / tunnels * tunnels / (1024.0 * 1024 * 1024));
                     if (proxy is not null)
                     {
                         row.Cpu.Add(cpuPerGib);
+                        if (_settings.BulkScale)
+                        {
+                            row.PeakRss.Add(peak / (1024.0 * 1024));
+                        }
                     }
 
-                    Console.WriteLine($"  round {round + 1}: {row.Name,-20} {mibs,8:F0} MiB/s{(proxy is null ? "" : $", proxy CPU {cpuPerGib:F2} s/GiB")}");
+                    string rss = proxy is null || !_settings.BulkScale ? "" : $", peak RSS {peak / (1024.0 * 1024):F0} MiB";
+                    Console.WriteLine($"  round {round + 1}: {row.Name,-20} {mibs,8:F0} MiB/s{(proxy is null ? "" : $", proxy CPU {cpuPerGib:F2} s/GiB")}{rss}");
                     await Task.Delay(100, _cancel);
                 }
             }
 
-            _report.Heading($"Bulk throughput of one tunnel ({_settings.BulkBytes / (1024 * 1024)} MiB client → loopback sink, median of {_settings.Rounds})");
-            _report.Table(series.Values, "MiB/s", Measurements.Direct, higherIsBetter: true, format: "F0", cpu: ("proxy CPU s per GiB", "F2"));
-            Series ours = series[Proxy.Ours];
-            if (series.TryGetValue(Proxy.Socat, out Series? socat))
+            if (!_settings.BulkScale)
             {
-                AddTarget("relay ≥ 1.0× socat", ours.Median / socat.Median, 1.0, true);
-                AddTarget("relay ≥ 1.0× socat, inline completions", series[Proxy.OursInline].Median / socat.Median, 1.0, true);
+                _report.Heading($"Bulk throughput of one tunnel ({_settings.BulkBytes / (1024 * 1024)} MiB client → loopback sink, median of {_settings.Rounds})");
+                _report.Table(series.Values, "MiB/s", Measurements.Direct, higherIsBetter: true, format: "F0", cpu: ("proxy CPU s per GiB", "F2"));
             }
             else
             {
-                _targets.Add(("relay ≥ 1.0× socat", null, "socat missing"));
+                await AddBudgetNotesAsync(proxies, series);
+                _report.Heading($"Bulk throughput of {tunnels} tunnel{(tunnels == 1 ? "" : "s at once")} ({_settings.BulkBytes / (1024 * 1024)} MiB in all{(tunnels == 1 ? "" : $", {_settings.BulkBytes / tunnels / (1024.0 * 1024):0.##} MiB each")}, client → loopback sink, aggregate, median of {_settings.Rounds})");
+                _report.Table(series.Values, "MiB/s", Measurements.Direct, higherIsBetter: true, format: "F0", cpu: ("proxy CPU s per GiB", "F2"), extra: ("proxy peak RSS MiB (max of rounds)", s => s.PeakRss.Count == 0 ? "" : Report.Number(s.PeakRss.Max(), "F0")));
             }
 
-            AddTarget("relay ≥ 0.55× direct", ours.Median / series[Measurements.Direct].Median, 0.55, true);
-            AddTarget("relay ≥ 0.55× direct, inline completions", series[Proxy.OursInline].Median / series[Measurements.Direct].Median, 0.55, true);
+            string scale = tunnels == 1 ? "" : $" ({tunnels} tunnels)";
+            Series ours = series[Proxy.Ours];
+            if (series.TryGetValue(Proxy.Socat, out Series? socat))
+            {
+                AddTarget("relay ≥ 1.0× socat" + scale, ours.Median / socat.Median, 1.0, true);
+                AddTarget("relay ≥ 1.0× socat, inline completions" + scale, series[Proxy.OursInline].Median / socat.Median, 1.0, true);
+            }
+            else
+            {
+                _targets.Add(("relay ≥ 1.0× socat" + scale, null, "socat missing"));
+            }
+
+            AddTarget("relay ≥ 0.55× direct" + scale, ours.Median / series[Measurements.Direct].Median, 0.55, true);
+            AddTarget("relay ≥ 0.55× direct, inline completions" + scale, series[Proxy.OursInline].Median / series[Measurements.Direct].Median, 0.55, true);
+            return series;
         }
         finally
         {
@@ -138,7 +174,7 @@ internal sealed class BenchmarkRun
         }
     }
 
-    private async Task HandshakesAsync()
+    private async Task<Dictionary<string, Series>> HandshakesAsync(int clients)
     {
         using var target = new AcceptCloseTarget();
         var proxies = new List<Proxy?> { null };
@@ -146,7 +182,6 @@ internal sealed class BenchmarkRun
         {
             await AddSocksProxiesAsync(proxies);
             var series = proxies.ToDictionary(p => p?.Name ?? Measurements.PlainConnect, p => new Series(p?.Name ?? Measurements.PlainConnect));
-            int clients = _settings.HandshakeClients;
             Console.WriteLine($"handshakes: {clients} clients, {_settings.HandshakeWarmup.TotalSeconds} s unmeasured through each, then {_settings.HandshakeDuration.TotalSeconds} s per round, {_settings.Rounds} rounds");
             foreach (Proxy? proxy in proxies)
             {
@@ -175,22 +210,25 @@ internal sealed class BenchmarkRun
                 }
             }
 
-            _report.Heading($"CONNECT handshakes per second ({clients} clients at once, accept-and-close target, clients close with {(_settings.ResetClose ? "a reset" : "a FIN")}, {_settings.HandshakeDuration.TotalSeconds} s rounds, median of {_settings.Rounds})");
+            _report.Heading($"CONNECT handshakes per second ({clients} client{(clients == 1 ? "" : "s")} at once, accept-and-close target, clients close with {(_settings.ResetClose ? "a reset" : "a FIN")}, {_settings.HandshakeDuration.TotalSeconds} s rounds, median of {_settings.Rounds})");
             _report.Table(series.Values, "handshakes/s", Measurements.PlainConnect, higherIsBetter: true, format: "F0", cpu: ("proxy CPU µs per handshake", "F0"));
+            string scale = clients == 16 ? "" : $" ({clients} clients)";
             if (series.TryGetValue(Proxy.Naive, out Series? naive))
             {
-                AddTarget("handshakes ≥ 1.1× the naive raw-socket server", series[Proxy.Ours].Median / naive.Median, 1.1, true);
+                AddTarget("handshakes ≥ 1.1× the naive raw-socket server" + scale, series[Proxy.Ours].Median / naive.Median, 1.1, true);
             }
 
             if (series.TryGetValue(Proxy.Microsocks, out Series? microsocks))
             {
-                AddTarget("handshakes ≥ 1.3× microsocks", series[Proxy.Ours].Median / microsocks.Median, 1.3, true);
-                AddTarget("handshakes ≥ 1.3× microsocks, inline completions", series[Proxy.OursInline].Median / microsocks.Median, 1.3, true);
+                AddTarget("handshakes ≥ 1.3× microsocks" + scale, series[Proxy.Ours].Median / microsocks.Median, 1.3, true);
+                AddTarget("handshakes ≥ 1.3× microsocks, inline completions" + scale, series[Proxy.OursInline].Median / microsocks.Median, 1.3, true);
             }
             else
             {
-                _targets.Add(("handshakes ≥ 1.3× microsocks", null, "microsocks missing"));
+                _targets.Add(("handshakes ≥ 1.3× microsocks" + scale, null, "microsocks missing"));
             }
+
+            return series;
         }
         finally
         {
@@ -198,11 +236,13 @@ internal sealed class BenchmarkRun
         }
     }
 
-    private async Task MemoryAsync()
+    private async Task<Dictionary<string, Series>> MemoryAsync(int tunnels)
     {
-        int tunnels = _settings.Tunnels;
-        var starts = new List<(string Name, Func<Task<Proxy>> Start)> { (Proxy.Ours, () => Proxy.StartOursAsync(_env)) };
-        if (_env.Danted is not null)
+        // Near the default MaxConnections (1,024) ours would turn tunnels away: raise it past 1,000 tunnels, and say so.
+        int maxConnections = tunnels > 1000 ? tunnels + 100 : 0;
+        var starts = new List<(string Name, Func<Task<Proxy>> Start)> { (Proxy.Ours, () => Proxy.StartOursAsync(_env, maxConnections: maxConnections)) };
+        bool dantedTooMany = tunnels > DantedMaxTunnels;
+        if (_env.Danted is not null && !dantedTooMany)
         {
             starts.Add((Proxy.Danted, () => Proxy.StartDantedAsync(_env)));
         }
@@ -246,16 +286,93 @@ internal sealed class BenchmarkRun
         _report.Table(rss.Values, "RSS KiB per tunnel", limitName: null, higherIsBetter: false, format: "F2");
         _report.Line("");
         _report.Line($"RSS is VmRSS from /proc/PID/status before and after opening the tunnels, summed over the process tree (danted forks helper processes; shared pages count once per process).");
+        if (maxConnections > 0)
+        {
+            _report.Line("");
+            _report.Line($"{Proxy.Ours} ran with MaxConnections = {maxConnections:N0} (the default, 1,024, would turn tunnels away); its other options are the defaults.");
+        }
+
+        if (dantedTooMany && _env.Danted is not null)
+        {
+            _report.Line("");
+            _report.Line($"danted is left out above {DantedMaxTunnels:N0} tunnels: it forks helper processes and took about 400 KiB per tunnel at 1,000 ({tunnels:N0} would be about {tunnels * 400L / (1024 * 1024):F1} GiB).");
+        }
+
         _report.Line("");
         _report.Line($"- {Proxy.Ours} managed heap per idle tunnel (GC.GetTotalMemory after full blocking collections, in the server process): **{heap.Median:F2} KiB** (rounds: {string.Join(", ", heap.Rounds.Select(r => r.ToString("F2", CultureInfo.InvariantCulture)))})");
         (long rented, long returned, long outstanding, long outstandingBytes) = ParsePool(pools.LastOrDefault());
         _report.Line($"- ArrayPool<byte>.Shared buffers (which also back MemoryPool<byte>.Shared, the pipes' pool) rented while the {tunnels} tunnels opened and moved their bytes, and not returned once they were idle: **{outstanding}** ({outstandingBytes} B), of {rented} rented and {returned} returned (last round; counted from the runtime's ArrayPoolEventSource by buffer id)");
-        AddTarget("≤ 4 KiB managed heap per idle tunnel", heap.Median, 4.0, higherIsBetter: false, unit: " KiB");
-        _targets.Add(("an idle tunnel holds no pooled buffer", pools.Count == 0 ? null : outstanding == 0 && rented > 0,
+        string scale = tunnels == 1000 ? "" : $" ({tunnels} tunnels)";
+        AddTarget("≤ 4 KiB managed heap per idle tunnel" + scale, heap.Median, 4.0, higherIsBetter: false, unit: " KiB");
+        _targets.Add(("an idle tunnel holds no pooled buffer" + scale, pools.Count == 0 ? null : outstanding == 0 && rented > 0,
             $"{outstanding} pooled buffers still rented with {tunnels} idle tunnels, {rented} rented during the window"));
         if (pools.Count > 0 && outstanding > 0)
         {
             _broken = $"{outstanding} pooled buffers ({outstandingBytes} B) stayed rented while {tunnels} tunnels were idle";
+        }
+
+        rss[heap.Name] = heap;
+        return rss;
+    }
+
+    // danted took about 400 KiB of RSS per idle tunnel at 1,000 (it forks): 10,000 would be close to 4 GiB and thousands of processes.
+    private const int DantedMaxTunnels = 2000;
+
+    /// <summary>The bulk curve, when --bulk-tunnels gave more than one value: aggregate MiB/s, CPU per GiB, peak RSS.</summary>
+    private void BulkCurve(Dictionary<int, Dictionary<string, Series>> curve)
+    {
+        if (curve.Count < 2)
+        {
+            return;
+        }
+
+        _report.Heading($"Bulk scale curve: aggregate MiB/s · proxy CPU s per GiB · proxy peak RSS MiB, by tunnels at once ({_settings.BulkBytes / (1024 * 1024)} MiB in all per round, medians of {_settings.Rounds}, peak the max)");
+        _report.Curve("tunnels at once", _settings.BulkTunnels, curve.Values.First().Keys, (name, n) => curve[n].GetValueOrDefault(name), s =>
+            s.Cpu.Count == 0
+                ? Report.Number(s.Median, "F0")
+                : $"{Report.Number(s.Median, "F0")} · {Report.Number(s.CpuMedian, "F2")} · {(s.PeakRss.Count == 0 ? "n/a" : Report.Number(s.PeakRss.Max(), "F0"))}");
+    }
+
+    /// <summary>The handshake curve, when --handshake-clients gave more than one value: handshakes/s and CPU per handshake.</summary>
+    private void HandshakeCurve(Dictionary<int, Dictionary<string, Series>> curve)
+    {
+        if (curve.Count < 2)
+        {
+            return;
+        }
+
+        _report.Heading($"Handshake scale curve: handshakes/s · proxy CPU µs per handshake, by clients at once (medians of {_settings.Rounds})");
+        _report.Curve("clients at once", _settings.HandshakeClients, curve.Values.First().Keys, (name, n) => curve[n].GetValueOrDefault(name), s =>
+            s.Cpu.Count == 0 ? Report.Number(s.Median, "F0") : $"{Report.Number(s.Median, "F0")} · {Report.Number(s.CpuMedian, "F0")}");
+    }
+
+    /// <summary>The memory curve, when --tunnels gave more than one value: KiB per idle tunnel.</summary>
+    private void MemoryCurve(Dictionary<int, Dictionary<string, Series>> curve)
+    {
+        if (curve.Count < 2)
+        {
+            return;
+        }
+
+        IEnumerable<string> names = curve.Values.SelectMany(c => c.Keys).Distinct();
+        _report.Heading($"Memory scale curve: KiB per idle tunnel (RSS, and our managed heap), by idle tunnels (medians of {_settings.MemoryRounds})");
+        _report.Curve("idle tunnels", _settings.Tunnels, names, (name, n) => curve[n].GetValueOrDefault(name), s => Report.Number(s.Median, "F2"));
+    }
+
+    /// <summary>Our servers' relay buffer budgets after the rounds, in their rows' notes (the peak is the process's, and each N has fresh processes).</summary>
+    private static async Task AddBudgetNotesAsync(List<Proxy?> proxies, Dictionary<string, Series> series)
+    {
+        foreach (Proxy? proxy in proxies)
+        {
+            if (proxy is null || (proxy.Name != Proxy.Ours && proxy.Name != Proxy.OursInline))
+            {
+                continue;
+            }
+
+            string[] f = (await proxy.AskAsync("budget")).Split(' ');
+            series[proxy.Name].Notes.Add(f.Length == 4
+                ? string.Create(CultureInfo.InvariantCulture, $"relay budget: peak {long.Parse(f[2], CultureInfo.InvariantCulture) / (1024.0 * 1024):F0} MiB of {long.Parse(f[3], CultureInfo.InvariantCulture) / (1024.0 * 1024):F0} MiB")
+                : "relay budget unreadable");
         }
     }
 

@@ -134,7 +134,6 @@ internal static class Loopback
 internal sealed class BulkSink : IDisposable
 {
     private readonly Socket _listener = Loopback.Listen();
-    private readonly byte[] _buffer = new byte[128 * 1024];
 
     public IPEndPoint EndPoint => Loopback.EndPointOf(_listener);
 
@@ -143,10 +142,12 @@ internal sealed class BulkSink : IDisposable
     /// <summary>Reads until <paramref name="expected"/> bytes have arrived: the moment the transfer is complete.</summary>
     public async Task<long> DrainAsync(Socket socket, long expected, CancellationToken cancellationToken)
     {
+        // A buffer per call: several tunnels drain at once in the scale runs.
+        byte[] buffer = new byte[128 * 1024];
         long total = 0;
         while (total < expected)
         {
-            int read = await socket.ReceiveAsync(_buffer, SocketFlags.None, cancellationToken);
+            int read = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
             if (read == 0)
             {
                 throw new IOException($"the sink saw the end after {total} of {expected} bytes");

@@ -16,7 +16,9 @@ internal static class Machine
         yield return $"- .NET: {RuntimeInformation.FrameworkDescription}, {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC";
         yield return $"- peers: socat {Dpkg("socat")}, danted {Dpkg("dante-server")}, microsocks {Dpkg("microsocks")}";
         yield return $"- load average (1, 5, 15 min) before: {loadBefore}; after: {loadAfter}; the run took {took.TotalMinutes:F1} min";
-        yield return $"- command: `dotnet run -c Release --project benchmarks/Socks5.Protocol.EndToEnd --{(settings.Quick ? " --quick" : "")}`";
+        yield return settings.ScaleGiven
+            ? $"- command: `dotnet run -c Release --project benchmarks/Socks5.Protocol.EndToEnd -- {settings.Arguments}`"
+            : $"- command: `dotnet run -c Release --project benchmarks/Socks5.Protocol.EndToEnd --{(settings.Quick ? " --quick" : "")}`";
     }
 
     private static string Lscpu(string key)

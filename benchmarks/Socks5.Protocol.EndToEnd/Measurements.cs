@@ -22,6 +22,9 @@ internal sealed class Series
     /// <summary>The proxy's CPU time per unit of work in each round (empty for the no-proxy row).</summary>
     public List<double> Cpu { get; } = new();
 
+    /// <summary>The proxy's peak RSS in MiB in each round (bulk scale runs only).</summary>
+    public List<double> PeakRss { get; } = new();
+
     public double CpuMedian => MedianOf(Cpu);
 
     public double Median => MedianOf(Rounds);
@@ -43,6 +46,62 @@ internal sealed class Series
     }
 }
 
+/// <summary>
+/// The peak resident memory of a process tree while it works: the tree's VmRSS summed every 50 ms (the processes are the
+/// ones alive when sampling starts: socat's and danted's children for tunnels already open), and the root's VmHWM, reset
+/// through /proc/PID/clear_refs at the start, which catches a peak of a single-process server between two samples.
+/// </summary>
+internal sealed class PeakRssSampler : IDisposable
+{
+    private readonly int _root;
+    private readonly List<int> _pids;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private long _peak;
+
+    public PeakRssSampler(int root)
+    {
+        _root = root;
+        _pids = ProcFs.Descendants(root);
+        _pids.Add(root);
+        ProcFs.ResetHighWater(root);
+        _peak = Sample();
+        _loop = Task.Run(LoopAsync);
+    }
+
+    /// <summary>Stops sampling; the peak in bytes.</summary>
+    public async Task<long> StopAsync()
+    {
+        _stop.Cancel();
+        await _loop;
+        return Math.Max(Math.Max(_peak, Sample()), ProcFs.HighWaterBytes(_root));
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _stop.Dispose();
+    }
+
+    private long Sample() => _pids.Sum(ProcFs.RssBytes);
+
+    private async Task LoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            _peak = Math.Max(_peak, Sample());
+            try
+            {
+                await Task.Delay(50, _stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+}
+
 /// <summary>The three whole-system measurements.</summary>
 internal static class Measurements
 {
@@ -57,28 +116,65 @@ internal static class Measurements
     /// </summary>
     public static async Task<(double MibPerSecond, double CpuSeconds)> BulkOnceAsync(Proxy? proxy, BulkSink sink, long bytes, CancellationToken cancellationToken)
     {
+        BulkRound round = await BulkAsync(proxy, sink, bytes, 1, sampleRss: false, cancellationToken);
+        return (round.MibPerSecond, round.CpuSeconds);
+    }
+
+    /// <summary>What one bulk round measured: aggregate MiB/s, the proxy's CPU seconds, its peak RSS in bytes (0 unsampled).</summary>
+    public readonly record struct BulkRound(double MibPerSecond, double CpuSeconds, long PeakRssBytes);
+
+    /// <summary>
+    /// Bulk throughput of <paramref name="tunnels"/> tunnels at once, each moving <paramref name="bytes"/> ÷ tunnels in
+    /// 128 KiB writes; the clock runs from the first write until the sink has read the last byte of every tunnel (all are
+    /// open before it starts). With <paramref name="sampleRss"/> also the proxy's peak RSS over the same span: its process
+    /// tree sampled every 50 ms, and the root process's own high-water mark (VmHWM, reset at the start) in case a peak fell
+    /// between samples.
+    /// </summary>
+    public static async Task<BulkRound> BulkAsync(Proxy? proxy, BulkSink sink, long bytes, int tunnels, bool sampleRss, CancellationToken cancellationToken)
+    {
+        long each = bytes / tunnels;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(StepTimeout + TimeSpan.FromSeconds(bytes / (16.0 * 1024 * 1024)));
-        Task<Socket> accepted = sink.AcceptAsync(timeout.Token);
-        using Socket client = await Loopback.OpenAsync(proxy, sink.EndPoint, timeout.Token);
-        using Socket server = await accepted;
-        byte[] chunk = new byte[128 * 1024];
-        Random.Shared.NextBytes(chunk);
-        double cpuBefore = proxy?.Process.TreeCpuSeconds() ?? double.NaN;
-        var stopwatch = Stopwatch.StartNew();
-        Task<long> drained = sink.DrainAsync(server, bytes, timeout.Token);
-        long left = bytes;
-        while (left > 0)
+        var clients = new List<Socket>(tunnels);
+        var servers = new List<Socket>(tunnels);
+        try
         {
-            int n = (int)Math.Min(chunk.Length, left);
-            await Loopback.SendAllAsync(client, chunk.AsMemory(0, n), timeout.Token);
-            left -= n;
+            for (int i = 0; i < tunnels; i++)
+            {
+                Task<Socket> accepted = sink.AcceptAsync(timeout.Token);
+                clients.Add(await Loopback.OpenAsync(proxy, sink.EndPoint, timeout.Token));
+                servers.Add(await accepted);
+            }
+
+            byte[] chunk = new byte[128 * 1024];
+            Random.Shared.NextBytes(chunk);
+            using PeakRssSampler? rss = sampleRss && proxy is not null ? new PeakRssSampler(proxy.Process.Pid) : null;
+            double cpuBefore = proxy?.Process.TreeCpuSeconds() ?? double.NaN;
+            var stopwatch = Stopwatch.StartNew();
+            Task[] drained = servers.Select(server => (Task)sink.DrainAsync(server, each, timeout.Token)).ToArray();
+            Task[] sent = clients.Select(client => SendAsync(client, each, chunk, timeout.Token)).ToArray();
+            await Task.WhenAll(sent.Concat(drained));
+            stopwatch.Stop();
+            double cpu = (proxy?.Process.TreeCpuSeconds() ?? double.NaN) - cpuBefore;
+            long peak = rss is null ? 0 : await rss.StopAsync();
+            return new BulkRound(each * tunnels / stopwatch.Elapsed.TotalSeconds / (1024 * 1024), cpu, peak);
+        }
+        finally
+        {
+            CloseAll(clients);
+            CloseAll(servers);
         }
 
-        await drained;
-        stopwatch.Stop();
-        double cpu = (proxy?.Process.TreeCpuSeconds() ?? double.NaN) - cpuBefore;
-        return (bytes / stopwatch.Elapsed.TotalSeconds / (1024 * 1024), cpu);
+        static async Task SendAsync(Socket client, long bytes, byte[] chunk, CancellationToken cancellationToken)
+        {
+            long left = bytes;
+            while (left > 0)
+            {
+                int n = (int)Math.Min(chunk.Length, left);
+                await Loopback.SendAllAsync(client, chunk.AsMemory(0, n), cancellationToken);
+                left -= n;
+            }
+        }
     }
 
     /// <summary>

@@ -211,6 +211,22 @@ internal static class ProcFs
 {
     public static long RssBytes(int pid) => StatusKib(pid, "VmRSS:") * 1024;
 
+    /// <summary>The most resident memory the process has had (VmHWM) since it started or since <see cref="ResetHighWater"/>.</summary>
+    public static long HighWaterBytes(int pid) => StatusKib(pid, "VmHWM:") * 1024;
+
+    /// <summary>Resets the process's VmHWM to its current RSS (writing 5 to /proc/PID/clear_refs; Linux 4.0+, our own processes).</summary>
+    public static void ResetHighWater(int pid)
+    {
+        try
+        {
+            File.WriteAllText($"/proc/{pid}/clear_refs", "5");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Then the high-water mark is the process's lifetime peak, and the samples are what counts.
+        }
+    }
+
     public static long TreeRssBytes(int pid)
     {
         long total = RssBytes(pid);

@@ -32,6 +32,12 @@ internal static class Program
             return 2;
         }
 
+        if (FileLimit.Ensure(settings.FileDescriptorsNeeded()) is { } limitError)
+        {
+            Console.Error.WriteLine(limitError);
+            return 2;
+        }
+
         using var cancel = new CancellationTokenSource();
         string scratch = Directory.CreateTempSubdirectory("socks5-e2e-").FullName;
 

@@ -77,9 +77,18 @@ internal sealed class Proxy : IDisposable
     /// <paramref name="inlineCompletions"/> its process runs socket continuations on the socket threads
     /// (<c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>, what the sample server's <c>--inline-completions</c> sets).
     /// </summary>
-    public static Task<Proxy> StartOursAsync(Environs env, bool inlineCompletions = false)
+    /// <remarks>
+    /// <paramref name="maxConnections"/> above 0 raises <c>MaxConnections</c> from its default of 1,024 (the memory
+    /// section's 10,000 idle tunnels would be turned away past it); the report says so where it is used.
+    /// </remarks>
+    public static Task<Proxy> StartOursAsync(Environs env, bool inlineCompletions = false, int maxConnections = 0)
     {
         var environment = new Dictionary<string, string>(env.OursEnvironment);
+        if (maxConnections > 0)
+        {
+            environment["SOCKS5_E2E_MAX_CONNECTIONS"] = maxConnections.ToString(CultureInfo.InvariantCulture);
+        }
+
         if (inlineCompletions)
         {
             environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";

@@ -1,6 +1,7 @@
 using System.Diagnostics.Tracing;
 using System.Globalization;
 using System.Net;
+using System.Reflection;
 using Socks5.Protocol.Client;
 using Socks5.Protocol.Server;
 using Socks5.Protocol.Transport;
@@ -12,7 +13,8 @@ namespace Socks5.Protocol.EndToEnd;
 /// <c>LISTENING port</c>, then answers one line per command read from stdin, and stops when stdin ends (so it never outlives
 /// the harness):
 /// <c>heap</c> (full blocking GC, then the managed heap in bytes), <c>track</c> (start counting ArrayPool rents and
-/// returns), <c>pool</c> (stop counting: rented, returned, still out), <c>stats</c>.
+/// returns), <c>pool</c> (stop counting: rented, returned, still out), <c>stats</c>, <c>budget</c> (the relay buffer
+/// budget: bytes charged now, the most ever charged, the limit).
 /// </summary>
 internal static class ServeMode
 {
@@ -31,6 +33,18 @@ internal static class ServeMode
         // set, to measure what they cost (the harness's clients are anonymous: each tunnel then has its own rate limit).
         options.MaxBytesPerSecondPerUser = long.Parse(Environment.GetEnvironmentVariable("SOCKS5_E2E_MAX_BYTES_PER_SECOND_PER_USER") ?? "0", CultureInfo.InvariantCulture);
         options.MaxConnectionsPerUser = int.Parse(Environment.GetEnvironmentVariable("SOCKS5_E2E_MAX_CONNECTIONS_PER_USER") ?? "0", CultureInfo.InvariantCulture);
+        // SOCKS5_E2E_MAX_CONNECTIONS=N: the harness's memory section past the default MaxConnections (1,024).
+        if (Environment.GetEnvironmentVariable("SOCKS5_E2E_MAX_CONNECTIONS") is { Length: > 0 } maxConnections)
+        {
+            options.MaxConnections = int.Parse(maxConnections, CultureInfo.InvariantCulture);
+        }
+
+        // SOCKS5_E2E_RELAY_BUDGET=BYTES (--ours-env): a relay buffer budget of this server's own (RelayBufferBudget).
+        if (Environment.GetEnvironmentVariable("SOCKS5_E2E_RELAY_BUDGET") is { Length: > 0 } budget)
+        {
+            options.RelayBufferBudget = long.Parse(budget, CultureInfo.InvariantCulture);
+        }
+
         using var server = new Socks5Server(options);
         // SOCKS5_E2E_METRICS=1 (--ours-env): measured with the library's metrics and traces listened to, as an exporter would.
         using IDisposable? telemetry = Environment.GetEnvironmentVariable("SOCKS5_E2E_METRICS") == "1" ? TelemetrySink.Start() : null;
@@ -46,6 +60,7 @@ internal static class ServeMode
                 "track" => pool.Start(),
                 "pool" => pool.Stop(),
                 "stats" => server.Statistics.ToString(),
+                "budget" => Budget(server),
                 _ => "ERROR unknown command " + line,
             };
             Console.Out.WriteLine(answer);
@@ -54,6 +69,19 @@ internal static class ServeMode
 
         await server.StopAsync(TimeSpan.Zero);
         return 0;
+    }
+
+    /// <summary>
+    /// <c>BUDGET inUse peak limit</c> of the server's relay buffer budget, or <c>BUDGET ?</c>. The budget is internal to
+    /// the library (only its limit is an option), so the harness reads it by reflection, and says so when that breaks.
+    /// </summary>
+    private static string Budget(Socks5Server server)
+    {
+        object? budget = typeof(Socks5Server).GetProperty("RelayBudget", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(server);
+        long? Read(string name) => budget?.GetType().GetProperty(name)?.GetValue(budget) as long?;
+        return Read("InUse") is long inUse && Read("Peak") is long peak && Read("Limit") is long limit
+            ? string.Create(CultureInfo.InvariantCulture, $"BUDGET {inUse} {peak} {limit}")
+            : "BUDGET ?";
     }
 
     /// <summary>The managed heap after full blocking collections (finalizers run, then collected again).</summary>

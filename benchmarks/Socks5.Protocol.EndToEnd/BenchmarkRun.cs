@@ -174,6 +174,15 @@ internal sealed class BenchmarkRun
         }
     }
 
+    // "WORK items bytes" from a server's control channel.
+    private static (long Items, long Bytes) ParseWork(string answer)
+    {
+        string[] parts = answer.Split(' ');
+        return parts.Length == 3 && parts[0] == "WORK"
+            ? (long.Parse(parts[1], CultureInfo.InvariantCulture), long.Parse(parts[2], CultureInfo.InvariantCulture))
+            : throw new InvalidOperationException("expected WORK items bytes, got: " + answer);
+    }
+
     private async Task<Dictionary<string, Series>> HandshakesAsync(int clients)
     {
         using var target = new AcceptCloseTarget();
@@ -193,9 +202,19 @@ internal sealed class BenchmarkRun
                 foreach (Proxy? proxy in Rotate(proxies, round))
                 {
                     await Task.Delay(300, _cancel);
+                    bool counted = proxy?.Name is Proxy.Ours or Proxy.OursInline or Proxy.Naive;
+                    (long Items, long Bytes) workBefore = counted ? ParseWork(await proxy!.AskAsync("work")) : default;
                     (double rate, long failures, double cpu) = await Measurements.HandshakesAsync(proxy, target.EndPoint, clients, _settings.HandshakeDuration, _settings.ResetClose, _cancel);
                     Series row = series[proxy?.Name ?? Measurements.PlainConnect];
                     row.Rounds.Add(rate);
+                    if (counted && rate > 0)
+                    {
+                        (long items, long bytes) = ParseWork(await proxy!.AskAsync("work"));
+                        double handshakes = rate * _settings.HandshakeDuration.TotalSeconds;
+                        row.WorkItems.Add((items - workBefore.Items) / handshakes);
+                        row.AllocatedBytes.Add((bytes - workBefore.Bytes) / handshakes);
+                    }
+
                     if (proxy is not null)
                     {
                         row.Cpu.Add(cpu * 1e6);
@@ -211,7 +230,8 @@ internal sealed class BenchmarkRun
             }
 
             _report.Heading($"CONNECT handshakes per second ({clients} client{(clients == 1 ? "" : "s")} at once, accept-and-close target, clients close with {(_settings.ResetClose ? "a reset" : "a FIN")}, {_settings.HandshakeDuration.TotalSeconds} s rounds, median of {_settings.Rounds})");
-            _report.Table(series.Values, "handshakes/s", Measurements.PlainConnect, higherIsBetter: true, format: "F0", cpu: ("proxy CPU µs per handshake", "F0"));
+            _report.Table(series.Values, "handshakes/s", Measurements.PlainConnect, higherIsBetter: true, format: "F0", cpu: ("proxy CPU µs per handshake", "F0"),
+                extra: ("thread-pool work items · bytes allocated per handshake", s => s.WorkCell));
             string scale = clients == 16 ? "" : $" ({clients} clients)";
             if (series.TryGetValue(Proxy.Naive, out Series? naive))
             {

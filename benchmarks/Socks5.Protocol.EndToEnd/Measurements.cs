@@ -22,6 +22,15 @@ internal sealed class Series
     /// <summary>The proxy's CPU time per unit of work in each round (empty for the no-proxy row).</summary>
     public List<double> Cpu { get; } = new();
 
+    /// <summary>Our servers' and the naive server's thread-pool work items per handshake in each round (handshake rows).</summary>
+    public List<double> WorkItems { get; } = new();
+
+    /// <summary>Their managed bytes allocated per handshake in each round (handshake rows).</summary>
+    public List<double> AllocatedBytes { get; } = new();
+
+    /// <summary>Work items · bytes per handshake, medians, for a table cell (empty for a row without them).</summary>
+    public string WorkCell => WorkItems.Count == 0 ? "" : $"{MedianOf(WorkItems):F1} · {MedianOf(AllocatedBytes):F0}";
+
     /// <summary>The proxy's peak RSS in MiB in each round (bulk scale runs only).</summary>
     public List<double> PeakRss { get; } = new();
 

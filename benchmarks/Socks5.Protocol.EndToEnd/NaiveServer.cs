@@ -25,10 +25,10 @@ internal static class NaiveServer
         Console.Out.WriteLine($"LISTENING {((IPEndPoint)listener.LocalEndPoint!).Port}");
         Console.Out.Flush();
 
-        // The harness's control channel: it ends when the harness closes it; this server answers no commands.
-        while (await Console.In.ReadLineAsync() is not null)
+        // The harness's control channel: it ends when the harness closes it; this server answers only "work".
+        while (await Console.In.ReadLineAsync() is { } line)
         {
-            Console.Out.WriteLine("ERROR the naive server answers no commands");
+            Console.Out.WriteLine(line.Trim() == "work" ? ServeMode.Work() : "ERROR the naive server answers only work");
             Console.Out.Flush();
         }
 

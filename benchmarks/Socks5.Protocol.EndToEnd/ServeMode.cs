@@ -61,6 +61,7 @@ internal static class ServeMode
                 "pool" => pool.Stop(),
                 "stats" => server.Statistics.ToString(),
                 "budget" => Budget(server),
+                "work" => Work(),
                 _ => "ERROR unknown command " + line,
             };
             Console.Out.WriteLine(answer);
@@ -83,6 +84,13 @@ internal static class ServeMode
             ? string.Create(CultureInfo.InvariantCulture, $"BUDGET {inUse} {peak} {limit}")
             : "BUDGET ?";
     }
+
+    /// <summary>
+    /// <c>WORK items bytes</c>: the thread-pool work items completed and the bytes allocated so far in this process. Asked
+    /// before and after a round, the differences per handshake are the handshake profile's hand-offs and allocations.
+    /// </summary>
+    public static string Work() =>
+        $"WORK {ThreadPool.CompletedWorkItemCount.ToString(CultureInfo.InvariantCulture)} {GC.GetTotalAllocatedBytes(precise: false).ToString(CultureInfo.InvariantCulture)}";
 
     /// <summary>The managed heap after full blocking collections (finalizers run, then collected again).</summary>
     public static long FullGcHeapBytes()

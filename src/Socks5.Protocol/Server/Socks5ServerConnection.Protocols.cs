@@ -47,7 +47,14 @@ internal sealed partial class Socks5ServerConnection
             throw new OperationCanceledException("The pending read of the handshake was canceled.");
         }
 
-        return ServerEngines.Detect(first, _options.EnableSocks4, _options.EnableHttpConnect);
+        // 4 is SOCKS4 (or 4a: the request says), an upper-case letter starts an HTTP request line, anything else is left to
+        // the SOCKS5 engine (which closes on a version it does not know).
+        return first switch
+        {
+            Socks4Request.Version when _options.EnableSocks4 => InboundProtocol.Socks4,
+            >= (byte)'A' and <= (byte)'Z' when _options.EnableHttpConnect => InboundProtocol.HttpConnect,
+            _ => InboundProtocol.Socks5,
+        };
     }
 
     // The engine's read loop, as Socks5ServerHandshake runs it, without a delegate per connection.

@@ -20,13 +20,20 @@ dotnet pack -c Release -o "$work/pkg" > "$work/pack.log" 2>&1 || { cat "$work/pa
 if grep -E ': warning [A-Z]*[0-9]*|: warning :' "$work/pack.log"; then
   fail "dotnet pack printed warnings"
 fi
-nupkg=$(ls "$work"/pkg/Socks5.Protocol.*.nupkg | grep -v snupkg | head -n 1)
-[ -f "$nupkg" ] || fail "no Socks5.Protocol package was made"
-contents=$(unzip -Z1 "$nupkg")
-for entry in README.md lib/net10.0/Socks5.Protocol.dll lib/netstandard2.0/Socks5.Protocol.dll; do
-  grep -qx "$entry" <<< "$contents" || fail "the package lacks $entry"
-done
-echo "check-package: $(basename "$nupkg") made without warnings ($(wc -c < "$nupkg") bytes)"
+# check_contents ID ENTRY...: the package ID (the core or the hosting one) was made and holds every ENTRY.
+check_contents() {
+  local id=$1 nupkg contents entry
+  shift
+  nupkg=$(ls "$work"/pkg/"$id".[0-9]*.nupkg 2>/dev/null | head -n 1)
+  [ -f "$nupkg" ] || fail "no $id package was made"
+  contents=$(unzip -Z1 "$nupkg")
+  for entry in "$@"; do
+    grep -qx "$entry" <<< "$contents" || fail "$(basename "$nupkg") lacks $entry"
+  done
+  echo "check-package: $(basename "$nupkg") made without warnings ($(wc -c < "$nupkg") bytes)"
+}
+check_contents Socks5.Protocol README.md lib/net10.0/Socks5.Protocol.dll lib/netstandard2.0/Socks5.Protocol.dll
+check_contents Socks5.Protocol.Extensions.Hosting README.md lib/net10.0/Socks5.Protocol.Extensions.Hosting.dll
 
 # 2. SourceLink: each PDB of the symbol package maps its sources to this commit. SourceLink maps only remotes on a known
 # host; a clone whose origin is a local folder (as in CI) is checked through a copy whose origin is the project's URL.
@@ -39,10 +46,15 @@ if [[ ! "$origin" =~ ^https:// ]]; then
   git -C "$work/clone" remote set-url origin "$url"
   packdir="$work/clone"
 fi
-(cd "$packdir" && dotnet pack src/Socks5.Protocol -c Release -o "$work/sym" > "$work/sym.log" 2>&1) || { cat "$work/sym.log"; fail "pack for SourceLink failed"; }
-mkdir -p "$work/snupkg" && unzip -q -o "$work"/sym/Socks5.Protocol.*.snupkg -d "$work/snupkg"
+for project in src/Socks5.Protocol src/Socks5.Protocol.Extensions.Hosting; do
+  (cd "$packdir" && dotnet pack "$project" -c Release -o "$work/sym" > "$work/sym.log" 2>&1) || { cat "$work/sym.log"; fail "pack of $project for SourceLink failed"; }
+done
+for snupkg in "$work"/sym/*.snupkg; do
+  mkdir -p "$work/snupkg/$(basename "$snupkg")" && unzip -q -o "$snupkg" -d "$work/snupkg/$(basename "$snupkg")"
+done
+[ -n "$(find "$work/snupkg" -name 'Socks5.Protocol.pdb')" ] || fail "the core's symbol package holds no PDB"
+[ -n "$(find "$work/snupkg" -name 'Socks5.Protocol.Extensions.Hosting.pdb')" ] || fail "the hosting package's symbol package holds no PDB"
 pdbs=$(find "$work/snupkg" -name '*.pdb')
-[ -n "$pdbs" ] || fail "the symbol package holds no PDB"
 for pdb in $pdbs; do
   grep -aq "\"documents\":{.*$commit" "$pdb" || fail "$(basename "$(dirname "$pdb")")/$(basename "$pdb") carries no source link to $commit"
 done

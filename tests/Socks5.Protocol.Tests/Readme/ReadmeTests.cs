@@ -20,7 +20,7 @@ public class ReadmeTests
     public static TheoryData<string, int> AllBlocks()
     {
         var data = new TheoryData<string, int>();
-        foreach (string file in new[] { "README.md", "src/Socks5.Protocol/README.md" })
+        foreach (string file in new[] { "README.md", "src/Socks5.Protocol/README.md", "src/Socks5.Protocol.Extensions.Hosting/README.md" })
         {
             foreach (ReadmeBlock block in ReadmeBlocks.Read(Path.Combine(Root, file)))
             {
@@ -46,6 +46,7 @@ public class ReadmeTests
         // Guards the theory above: a changed fence would otherwise leave it with nothing to check.
         Assert.True(ReadmeBlocks.Read(Path.Combine(Root, "README.md")).Count >= 5);
         Assert.True(ReadmeBlocks.Read(Path.Combine(Root, "src/Socks5.Protocol/README.md")).Count >= 2);
+        Assert.True(ReadmeBlocks.Read(Path.Combine(Root, "src/Socks5.Protocol.Extensions.Hosting/README.md")).Count >= 2);
     }
 
     [Fact]

@@ -139,7 +139,7 @@ public sealed class HttpConnectServerEngine : IServerEngine
     {
         get
         {
-            ExpectState(ServerEngineState.CredentialsDecisionPending, "No credentials are waiting for a decision.");
+            ServerEngines.ExpectState(State, ServerEngineState.CredentialsDecisionPending, "No credentials are waiting for a decision.");
             return _buffer.AsSpan(CredentialsOffset, _userNameLength);
         }
     }
@@ -150,7 +150,7 @@ public sealed class HttpConnectServerEngine : IServerEngine
     {
         get
         {
-            ExpectState(ServerEngineState.CredentialsDecisionPending, "No credentials are waiting for a decision.");
+            ServerEngines.ExpectState(State, ServerEngineState.CredentialsDecisionPending, "No credentials are waiting for a decision.");
             return _buffer.AsSpan(CredentialsOffset + _userNameLength + 1, _passwordLength);
         }
     }
@@ -247,7 +247,7 @@ public sealed class HttpConnectServerEngine : IServerEngine
     /// <exception cref="InvalidOperationException">No credentials are waiting for a decision.</exception>
     public ServerEvent AcceptCredentials(bool accepted, IBufferWriter<byte> output)
     {
-        ExpectState(ServerEngineState.CredentialsDecisionPending, "No credentials are waiting for a decision.");
+        ServerEngines.ExpectState(State, ServerEngineState.CredentialsDecisionPending, "No credentials are waiting for a decision.");
         if (!accepted)
         {
             Challenge(output);
@@ -269,7 +269,7 @@ public sealed class HttpConnectServerEngine : IServerEngine
     /// <exception cref="InvalidOperationException">No request is waiting for a reply.</exception>
     public ServerEvent Reply(ReplyCode replyCode, bool timedOut, IBufferWriter<byte> output)
     {
-        ExpectState(ServerEngineState.RequestDecisionPending, "No request is waiting for a reply.");
+        ServerEngines.ExpectState(State, ServerEngineState.RequestDecisionPending, "No request is waiting for a reply.");
         int status = replyCode switch
         {
             Wire.ReplyCode.Succeeded => 200,
@@ -317,14 +317,6 @@ public sealed class HttpConnectServerEngine : IServerEngine
         HttpConnectResponse.Write(output, status);
         StatusCode = status;
         return Fail(failure, error);
-    }
-
-    private void ExpectState(ServerEngineState expected, string message)
-    {
-        if (State != expected)
-        {
-            ThrowHelper.ThrowInvalidOperation(message);
-        }
     }
 
     private ServerEvent Fail(HandshakeFailure failure, ParseError error)

@@ -7,6 +7,15 @@ namespace Socks5.Protocol.Engine;
 /// <summary>What the server engines of the one port share: their state checks.</summary>
 internal static class ServerEngines
 {
+    /// <summary>Throws with <paramref name="message"/> unless the engine is in <paramref name="expected"/>.</summary>
+    public static void ExpectState(ServerEngineState state, ServerEngineState expected, string message)
+    {
+        if (state != expected)
+        {
+            ThrowHelper.ThrowInvalidOperation(message);
+        }
+    }
+
     /// <summary>Throws unless an engine with one request per exchange is waiting for input, with somewhere to write.</summary>
     public static void ExpectInput(ServerEngineState state, IBufferWriter<byte> output)
     {

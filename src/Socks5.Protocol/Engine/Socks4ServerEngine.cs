@@ -126,7 +126,7 @@ public sealed class Socks4ServerEngine : IServerEngine
     {
         get
         {
-            ExpectState(ServerEngineState.CredentialsDecisionPending, "No credentials are waiting for a decision.");
+            ServerEngines.ExpectState(State, ServerEngineState.CredentialsDecisionPending, "No credentials are waiting for a decision.");
             return _message.AsSpan(8, _userIdLength);
         }
     }
@@ -137,7 +137,7 @@ public sealed class Socks4ServerEngine : IServerEngine
     {
         get
         {
-            ExpectState(ServerEngineState.CredentialsDecisionPending, "No credentials are waiting for a decision.");
+            ServerEngines.ExpectState(State, ServerEngineState.CredentialsDecisionPending, "No credentials are waiting for a decision.");
             return default;
         }
     }
@@ -205,7 +205,7 @@ public sealed class Socks4ServerEngine : IServerEngine
     /// <exception cref="InvalidOperationException">No credentials are waiting for a decision.</exception>
     public ServerEvent AcceptCredentials(bool accepted, IBufferWriter<byte> output)
     {
-        ExpectState(ServerEngineState.CredentialsDecisionPending, "No credentials are waiting for a decision.");
+        ServerEngines.ExpectState(State, ServerEngineState.CredentialsDecisionPending, "No credentials are waiting for a decision.");
         if (!accepted)
         {
             WriteReply(Socks4ReplyCode.RequestRejectedOrFailed, default, output);
@@ -228,7 +228,7 @@ public sealed class Socks4ServerEngine : IServerEngine
     /// <exception cref="InvalidOperationException">No request is waiting for a reply.</exception>
     public ServerEvent Reply(ReplyCode replyCode, Socks5EndPoint boundAddress, IBufferWriter<byte> output)
     {
-        ExpectState(ServerEngineState.RequestDecisionPending, "No request is waiting for a reply.");
+        ServerEngines.ExpectState(State, ServerEngineState.RequestDecisionPending, "No request is waiting for a reply.");
         bool granted = replyCode == Wire.ReplyCode.Succeeded;
         WriteReply(granted ? Socks4ReplyCode.RequestGranted : Socks4ReplyCode.RequestRejectedOrFailed, boundAddress, output);
         if (!granted)
@@ -260,14 +260,6 @@ public sealed class Socks4ServerEngine : IServerEngine
             && !(State == ServerEngineState.Closed && Failure is HandshakeFailure.RequestRejected or HandshakeFailure.AuthenticationFailed))
         {
             ThrowHelper.ThrowInvalidOperation("No request has been received.");
-        }
-    }
-
-    private void ExpectState(ServerEngineState expected, string message)
-    {
-        if (State != expected)
-        {
-            ThrowHelper.ThrowInvalidOperation(message);
         }
     }
 
